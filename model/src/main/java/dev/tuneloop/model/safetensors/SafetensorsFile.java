@@ -1,0 +1,278 @@
+package dev.tuneloop.model.safetensors;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.DoubleBuffer;
+import java.nio.IntBuffer;
+import java.nio.ShortBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Map;
+import java.util.function.ObjIntConsumer;
+import java.util.stream.Collectors;
+
+/**
+ * A memory-mapped, validated safetensors file. The header is parsed and checked completely by {@link #open}; tensor
+ * data is mapped per tensor (in windows of at most 1 GiB, so files and tensors beyond 2 GiB work) only when read.
+ * Reads are thread-safe. Arrays are Java arrays, so a tensor can have at most {@link #MAX_ELEMENTS} elements.
+ *
+ * <p>Format: 8-byte little-endian header length N, N bytes of JSON header
+ * ({@code {"__metadata__": {..}, "name": {"dtype", "shape", "data_offsets": [begin, end]}}}), then the data section,
+ * little-endian, covered exactly by the tensors' byte ranges.
+ */
+public final class SafetensorsFile implements AutoCloseable {
+    /** The largest array length HotSpot allows. */
+    public static final int MAX_ELEMENTS = Integer.MAX_VALUE - 8;
+
+    static final int DEFAULT_WINDOW_BYTES = 1 << 30;
+
+    private final Path path;
+    private final FileChannel channel;
+    private final long dataStart;
+    private final SafetensorsHeader header;
+    private final int windowBytes;
+
+    private SafetensorsFile(Path path, FileChannel channel, long dataStart, SafetensorsHeader header, int windowBytes) {
+        this.path = path;
+        this.channel = channel;
+        this.dataStart = dataStart;
+        this.header = header;
+        this.windowBytes = windowBytes;
+    }
+
+    /**
+     * Opens and validates {@code file}.
+     *
+     * @throws SafetensorsFormatException if the file breaks the format (the message names the file and the field)
+     * @throws NoSuchFileException if it does not exist
+     */
+    public static SafetensorsFile open(Path file) throws IOException {
+        return open(file, DEFAULT_WINDOW_BYTES);
+    }
+
+    /** As {@link #open(Path)} with a smaller mapping window, so tests can cross window boundaries cheaply. */
+    static SafetensorsFile open(Path file, int windowBytes) throws IOException {
+        if (windowBytes <= 0 || windowBytes % 8 != 0) {
+            throw new IllegalArgumentException("window must be a positive multiple of 8 bytes, got " + windowBytes);
+        }
+        if (Files.isDirectory(file)) {
+            throw new SafetensorsFormatException(file + " is a directory, not a safetensors file");
+        }
+        if (!Files.exists(file)) {
+            throw new NoSuchFileException(file.toString(), null, "safetensors file not found");
+        }
+        FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
+        try {
+            long size = channel.size();
+            if (size < 8) {
+                throw new SafetensorsFormatException(file + " is " + size
+                        + " bytes, too short for a safetensors file (it starts with an 8-byte header length)");
+            }
+            ByteBuffer lengthField = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            readFully(file, channel, lengthField, 0);
+            long headerLength = lengthField.getLong(0);
+            if (headerLength < 0 || headerLength > SafetensorsHeader.MAX_HEADER_BYTES) {
+                throw new SafetensorsFormatException(file + ": header length " + Long.toUnsignedString(headerLength)
+                        + " bytes exceeds the limit of " + SafetensorsHeader.MAX_HEADER_BYTES + " bytes");
+            }
+            if (headerLength > size - 8) {
+                throw new SafetensorsFormatException(file + ": header length " + headerLength
+                        + " bytes runs past the end of the file (" + size + " bytes, so at most " + (size - 8) + ")");
+            }
+            byte[] json = new byte[(int) headerLength];
+            readFully(file, channel, ByteBuffer.wrap(json), 8);
+            SafetensorsHeader header = SafetensorsHeader.parse(file, json, size - 8 - headerLength);
+            return new SafetensorsFile(file, channel, 8 + headerLength, header, windowBytes);
+        } catch (IOException | RuntimeException | Error e) {
+            try {
+                channel.close();
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    /** The {@code __metadata__} entries, sorted by key; empty if the header has none. */
+    public Map<String, String> metadata() {
+        return header.metadata();
+    }
+
+    /** All tensors, sorted by name. */
+    public Map<String, TensorInfo> tensors() {
+        return header.tensors();
+    }
+
+    public boolean contains(String name) {
+        return header.tensors().containsKey(name);
+    }
+
+    /** @throws IllegalArgumentException naming this file and the tensor if there is no such tensor */
+    public TensorInfo info(String name) {
+        TensorInfo t = header.tensors().get(name);
+        if (t == null) {
+            throw new IllegalArgumentException(path + ": no tensor '" + name + "' (the file has "
+                    + header.tensors().size() + " tensors" + sample() + ")");
+        }
+        return t;
+    }
+
+    /**
+     * The elements of a floating-point tensor (F32, F16, BF16, or F64 narrowed to float) in row-major order.
+     *
+     * @throws IllegalArgumentException if the tensor is absent, has an integer dtype or too many elements
+     * @throws UncheckedIOException if reading fails (for example, the file shrank after it was opened)
+     */
+    public float[] floats(String name) {
+        TensorInfo t = info(name);
+        if (!t.dtype().isFloatingPoint()) {
+            throw new IllegalArgumentException(path + ": tensor '" + name + "' has integer dtype " + t.dtype()
+                    + "; floats() reads F64, F32, F16 and BF16 (use longs())");
+        }
+        float[] out = new float[arrayLength(t)];
+        switch (t.dtype()) {
+            case F32 -> forEachWindow(t, (buf, at) -> buf.asFloatBuffer().get(out, at, buf.remaining() / 4));
+            case F64 -> forEachWindow(t, (buf, at) -> {
+                DoubleBuffer d = buf.asDoubleBuffer();
+                for (int i = 0, n = d.remaining(); i < n; i++) {
+                    out[at + i] = (float) d.get(i);
+                }
+            });
+            case BF16 -> forEachWindow(t, (buf, at) -> {
+                ShortBuffer s = buf.asShortBuffer();
+                for (int i = 0, n = s.remaining(); i < n; i++) {
+                    out[at + i] = Float.intBitsToFloat((s.get(i) & 0xFFFF) << 16);
+                }
+            });
+            case F16 -> forEachWindow(t, (buf, at) -> {
+                ShortBuffer s = buf.asShortBuffer();
+                for (int i = 0, n = s.remaining(); i < n; i++) {
+                    out[at + i] = HalfFloats.f16ToFloat(s.get(i));
+                }
+            });
+            default -> throw new AssertionError(t.dtype());
+        }
+        return out;
+    }
+
+    /**
+     * The elements of an integer tensor (I64, I32, I16, I8, U8 unsigned, BOOL as 0/1) in row-major order.
+     *
+     * @throws IllegalArgumentException if the tensor is absent, has a floating-point dtype or too many elements
+     * @throws UncheckedIOException if reading fails
+     */
+    public long[] longs(String name) {
+        TensorInfo t = info(name);
+        if (t.dtype().isFloatingPoint()) {
+            throw new IllegalArgumentException(path + ": tensor '" + name + "' has floating-point dtype " + t.dtype()
+                    + "; longs() reads I64, I32, I16, I8, U8 and BOOL (use floats())");
+        }
+        long[] out = new long[arrayLength(t)];
+        switch (t.dtype()) {
+            case I64 -> forEachWindow(t, (buf, at) -> buf.asLongBuffer().get(out, at, buf.remaining() / 8));
+            case I32 -> forEachWindow(t, (buf, at) -> {
+                IntBuffer b = buf.asIntBuffer();
+                for (int i = 0, n = b.remaining(); i < n; i++) {
+                    out[at + i] = b.get(i);
+                }
+            });
+            case I16 -> forEachWindow(t, (buf, at) -> {
+                ShortBuffer b = buf.asShortBuffer();
+                for (int i = 0, n = b.remaining(); i < n; i++) {
+                    out[at + i] = b.get(i);
+                }
+            });
+            case I8 -> forEachWindow(t, (buf, at) -> {
+                for (int i = 0, n = buf.remaining(); i < n; i++) {
+                    out[at + i] = buf.get(i);
+                }
+            });
+            case U8 -> forEachWindow(t, (buf, at) -> {
+                for (int i = 0, n = buf.remaining(); i < n; i++) {
+                    out[at + i] = buf.get(i) & 0xFF;
+                }
+            });
+            case BOOL -> forEachWindow(t, (buf, at) -> {
+                for (int i = 0, n = buf.remaining(); i < n; i++) {
+                    out[at + i] = buf.get(i) != 0 ? 1 : 0;
+                }
+            });
+            default -> throw new AssertionError(t.dtype());
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException(path + ": closing failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "SafetensorsFile[" + path + ", " + header.tensors().size() + " tensors]";
+    }
+
+    private int arrayLength(TensorInfo t) {
+        long n = t.numel();
+        if (n > MAX_ELEMENTS) {
+            throw new IllegalArgumentException(path + ": tensor '" + t.name() + "' " + t.dtype() + " "
+                    + t.shapeString() + " has " + n + " elements, more than a Java array holds (" + MAX_ELEMENTS + ")");
+        }
+        return (int) n;
+    }
+
+    /** Maps the tensor's bytes window by window; the consumer gets a little-endian buffer and its first element index. */
+    private void forEachWindow(TensorInfo t, ObjIntConsumer<ByteBuffer> decode) {
+        long size = t.byteSize();
+        int elementBytes = t.dtype().bytes();
+        try {
+            long fileSize = channel.size();
+            if (dataStart + t.end() > fileSize) {
+                throw new SafetensorsFormatException(path + ": tensor '" + t.name() + "' ends at byte "
+                        + (dataStart + t.end()) + " but the file is now " + fileSize + " bytes (changed since open)");
+            }
+            for (long pos = 0; pos < size; pos += windowBytes) {
+                long length = Math.min(windowBytes, size - pos);
+                ByteBuffer window = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + t.begin() + pos, length)
+                        .order(ByteOrder.LITTLE_ENDIAN);
+                decode.accept(window, (int) (pos / elementBytes));
+            }
+        } catch (ClosedChannelException e) {
+            throw new IllegalStateException(path + " is closed; cannot read tensor '" + t.name() + "'", e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(path + ": reading tensor '" + t.name() + "' failed: " + e.getMessage(), e);
+        }
+    }
+
+    private String sample() {
+        if (header.tensors().isEmpty()) {
+            return "";
+        }
+        return ", e.g. " + header.tensors().keySet().stream().limit(5).collect(Collectors.joining(", "));
+    }
+
+    private static void readFully(Path file, FileChannel channel, ByteBuffer dst, long position) throws IOException {
+        long pos = position;
+        while (dst.hasRemaining()) {
+            int n = channel.read(dst, pos);
+            if (n < 0) {
+                throw new SafetensorsFormatException(file + ": unexpected end of file at byte " + pos);
+            }
+            pos += n;
+        }
+    }
+}
