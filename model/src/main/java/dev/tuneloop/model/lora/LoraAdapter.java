@@ -1,0 +1,172 @@
+package dev.tuneloop.model.lora;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import dev.tuneloop.model.qwen2.Qwen2ForCausalLM;
+import dev.tuneloop.model.safetensors.CheckpointTensors;
+import dev.tuneloop.model.safetensors.SafetensorsWriter;
+import dev.tuneloop.model.safetensors.TensorInfo;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * PEFT LoRA adapters on a {@link Qwen2ForCausalLM}: fresh initialisation, loading and saving
+ * {@code adapter_config.json} + {@code adapter_model.safetensors} with PEFT's key names
+ * ({@code base_model.model.<module>.lora_A.weight} (r, in), {@code ….lora_B.weight} (out, r)).
+ */
+public final class LoraAdapter {
+    private static final Logger LOG = LoggerFactory.getLogger(LoraAdapter.class);
+    public static final String PREFIX = "base_model.model.";
+
+    private LoraAdapter() {}
+
+    /**
+     * Fresh trainable adapter as PEFT initialises it: A Kaiming-uniform (a = √5, i.e. U(±1/√in)) or, with
+     * {@code init_lora_weights="gaussian"}, N(0, 1/r); B zeros — so the model starts exactly at the base model.
+     */
+    public static void initialize(Qwen2ForCausalLM lm, LoraConfig config, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        NDManager m = lm.manager();
+        int attached = 0;
+        for (Map.Entry<String, LoraLinear> e : lm.projections().entrySet()) {
+            if (!config.targets(e.getKey())) {
+                continue;
+            }
+            LoraLinear p = e.getValue();
+            int r = config.rankFor(e.getKey());
+            float[] a = new float[r * p.inFeatures()];
+            double bound = 1.0 / Math.sqrt(p.inFeatures());
+            for (int i = 0; i < a.length; i++) {
+                a[i] = (float) (config.initLoraWeights().equals("gaussian")
+                        ? random.nextGaussian() / r // PEFT: normal_(std=1/r)
+                        : random.nextDouble(-bound, bound));
+            }
+            p.attachLora(m.create(a, new Shape(r, p.inFeatures())), m.zeros(new Shape(p.outFeatures(), r)),
+                    (float) config.scalingFor(e.getKey()), (float) config.loraDropout(), true);
+            attached++;
+        }
+        if (attached == 0) {
+            throw new IllegalArgumentException("target_modules " + config.targetModules() + " match no module of the model");
+        }
+    }
+
+    /** Loads an adapter folder onto the model, checking that it fits; returns its config. */
+    public static LoraConfig load(Qwen2ForCausalLM lm, Path adapterDir, boolean trainable) throws IOException {
+        if (!Files.exists(adapterDir.resolve("adapter_model.safetensors"))
+                && Files.exists(adapterDir.resolve("adapter_model.bin"))) {
+            throw new IOException(adapterDir + ": adapter_model.bin is a pickle file and is never unpickled; convert it"
+                    + " to adapter_model.safetensors (PEFT: save_pretrained(..., safe_serialization=True))");
+        }
+        LoraConfig config = LoraConfig.read(adapterDir);
+        String base = config.baseModelNameOrPath();
+        String loaded = lm.config().nameOrPath();
+        if (base != null && loaded != null && !sameModel(base, loaded)) {
+            LOG.warn("adapter {} was trained on base model '{}', but the loaded model is '{}'", adapterDir, base, loaded);
+        }
+        Map<String, float[]> values = new LinkedHashMap<>();
+        try (CheckpointTensors tensors = CheckpointTensors.open(adapterDir, "adapter_model")) {
+            TreeSet<String> unused = new TreeSet<>(tensors.names());
+            for (Map.Entry<String, LoraLinear> e : lm.projections().entrySet()) {
+                if (!config.targets(e.getKey())) {
+                    continue;
+                }
+                LoraLinear p = e.getValue();
+                int r = config.rankFor(e.getKey());
+                String keyA = PREFIX + e.getKey() + ".lora_A.weight";
+                String keyB = PREFIX + e.getKey() + ".lora_B.weight";
+                check(adapterDir, tensors, keyA, new long[] {r, p.inFeatures()});
+                check(adapterDir, tensors, keyB, new long[] {p.outFeatures(), r});
+                values.put(keyA, tensors.floats(keyA));
+                values.put(keyB, tensors.floats(keyB));
+                unused.remove(keyA);
+                unused.remove(keyB);
+            }
+            if (values.isEmpty()) {
+                throw new IllegalArgumentException(adapterDir + ": target_modules " + config.targetModules()
+                        + " match no module of the base model");
+            }
+            if (!unused.isEmpty()) {
+                throw new IllegalArgumentException(adapterDir + ": adapter tensor " + unused.first()
+                        + " does not fit the base model (no such module, or not in target_modules)"
+                        + (unused.size() > 1 ? " (and " + (unused.size() - 1) + " more)" : ""));
+            }
+        }
+        NDManager m = lm.manager();
+        for (Map.Entry<String, LoraLinear> e : lm.projections().entrySet()) {
+            String keyA = PREFIX + e.getKey() + ".lora_A.weight";
+            if (!values.containsKey(keyA)) {
+                e.getValue().detachLora();
+                continue;
+            }
+            LoraLinear p = e.getValue();
+            int r = config.rankFor(e.getKey());
+            NDArray a = m.create(values.get(keyA), new Shape(r, p.inFeatures()));
+            NDArray b = m.create(values.get(PREFIX + e.getKey() + ".lora_B.weight"), new Shape(p.outFeatures(), r));
+            p.attachLora(a, b, (float) config.scalingFor(e.getKey()), (float) config.loraDropout(), trainable);
+        }
+        return config;
+    }
+
+    /** Writes {@code adapter_config.json} and {@code adapter_model.safetensors} (with PEFT's {"format":"pt"}). */
+    public static void save(Qwen2ForCausalLM lm, LoraConfig config, Path adapterDir) throws IOException {
+        Files.createDirectories(adapterDir);
+        SafetensorsWriter writer = new SafetensorsWriter().metadata("format", "pt");
+        parameters(lm).forEach((key, param) -> {
+            NDArray array = param.getArray();
+            writer.putFloats(key, array.getShape().getShape(), array.toFloatArray());
+        });
+        writer.write(adapterDir.resolve("adapter_model.safetensors"));
+        config.write(adapterDir, lm.config().nameOrPath());
+    }
+
+    /** Every LoRA weight under its PEFT key, in model order. */
+    public static Map<String, Parameter> parameters(Qwen2ForCausalLM lm) {
+        Map<String, Parameter> out = new LinkedHashMap<>();
+        lm.projections().forEach((path, p) -> {
+            if (p.hasLora()) {
+                out.put(PREFIX + path + ".lora_A.weight", p.loraA());
+                out.put(PREFIX + path + ".lora_B.weight", p.loraB());
+            }
+        });
+        return out;
+    }
+
+    public static void detach(Qwen2ForCausalLM lm) {
+        lm.projections().values().forEach(LoraLinear::detachLora);
+    }
+
+    public static void merge(Qwen2ForCausalLM lm) {
+        lm.projections().values().forEach(LoraLinear::merge);
+    }
+
+    public static void unmerge(Qwen2ForCausalLM lm) {
+        lm.projections().values().forEach(LoraLinear::unmerge);
+    }
+
+    private static void check(Path dir, CheckpointTensors tensors, String key, long[] shape) {
+        if (!tensors.names().contains(key)) {
+            throw new IllegalArgumentException(dir + ": adapter lacks tensor " + key + " (expected shape "
+                    + Arrays.toString(shape) + ")");
+        }
+        TensorInfo info = tensors.info(key);
+        if (!Arrays.equals(info.shape(), shape)) {
+            throw new IllegalArgumentException(dir + ": adapter tensor " + key + " has shape "
+                    + Arrays.toString(info.shape()) + ", the base model needs " + Arrays.toString(shape));
+        }
+    }
+
+    private static boolean sameModel(String a, String b) {
+        return a.equals(b) || Path.of(a).getFileName().toString().equals(Path.of(b).getFileName().toString())
+                || b.contains("models--" + a.replace("/", "--")) || b.endsWith(a);
+    }
+}

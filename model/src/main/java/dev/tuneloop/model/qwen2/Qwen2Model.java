@@ -1,0 +1,66 @@
+package dev.tuneloop.model.qwen2;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/** Qwen2Model: {@code embed_tokens}, the decoder layers, the final {@code norm}. Output: normed hidden states. */
+public final class Qwen2Model extends AbstractBlock {
+    final Parameter embedTokens;
+    final List<Qwen2DecoderLayer> layers = new ArrayList<>();
+    final RmsNorm norm;
+
+    public Qwen2Model(Qwen2Config c) {
+        embedTokens = addParameter(Parameter.builder().setName("embed_tokens.weight").setType(Parameter.Type.WEIGHT)
+                .build());
+        for (int i = 0; i < c.numHiddenLayers(); i++) {
+            layers.add(addChildBlock("layers." + i, new Qwen2DecoderLayer(c, i)));
+        }
+        norm = addChildBlock("norm", new RmsNorm(c.rmsNormEps()));
+    }
+
+    /** (B, T) token ids -> (B, T, H) embeddings. */
+    public NDArray embed(NDArray inputIds) {
+        return inputIds.getNDArrayInternal().embedding(inputIds, embedTokens.getArray(), SparseFormat.DENSE)
+                .singletonOrThrow();
+    }
+
+    /** (B, T) ids -> (B, T, H) hidden states after the final norm. */
+    public NDArray forward(NDArray inputIds, NDList rope, NDArray mask, KvCache cache, boolean training) {
+        NDArray h = embed(inputIds); // (B, T, H)
+        for (Qwen2DecoderLayer layer : layers) {
+            h = layer.forward(h, rope, mask, cache, training);
+        }
+        if (cache != null) {
+            cache.commit();
+        }
+        return norm.forward(h);
+    }
+
+    public List<Qwen2DecoderLayer> layers() {
+        return Collections.unmodifiableList(layers);
+    }
+
+    public RmsNorm norm() {
+        return norm;
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training, PairList<String, Object> params) {
+        return new NDList(forward(in.get(0), new NDList(in.get(1), in.get(2)), in.get(3), null, training));
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        Shape ids = inputShapes[0];
+        return new Shape[] {new Shape(ids.get(0), ids.get(1), embedTokens.getArray().getShape().get(1))};
+    }
+}
