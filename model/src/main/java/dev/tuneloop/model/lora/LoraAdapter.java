@@ -141,6 +141,20 @@ public final class LoraAdapter {
         return out;
     }
 
+    /** PEFT's {@code print_trainable_parameters} line. */
+    public static String parameterLine(Qwen2ForCausalLM lm) {
+        long trainable = 0;
+        for (Parameter p : parameters(lm).values()) {
+            trainable += p.getArray().size();
+        }
+        long all = trainable;
+        for (Parameter p : lm.namedParameters().values()) {
+            all += p.getArray().size();
+        }
+        return String.format(java.util.Locale.ROOT, "trainable params: %,d || all params: %,d || trainable%%: %.4f",
+                trainable, all, 100.0 * trainable / all);
+    }
+
     public static void detach(Qwen2ForCausalLM lm) {
         lm.projections().values().forEach(LoraLinear::detachLora);
     }

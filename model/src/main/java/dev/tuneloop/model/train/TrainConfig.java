@@ -1,0 +1,171 @@
+package dev.tuneloop.model.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tuneloop.model.lora.LoraConfig;
+import dev.tuneloop.model.squad.OnBadRecord;
+import dev.tuneloop.model.text.PromptTemplate;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Everything a fine-tuning run depends on, validated; saved as the run's {@code config.json} and beside every
+ * checkpoint ({@code tuneloop_config.json}), prompt template included, so whoever serves an adapter builds the prompt
+ * it was trained on.
+ *
+ * @param saveEveryEpochs checkpoint every N epochs (0 = only the last epoch)
+ * @param saveEverySteps  checkpoint every M optimizer steps as well (0 = off)
+ * @param evalLimit       evaluate on a fixed seeded sample of this many eval examples (0 = all)
+ * @param recompute       recompute layer activations in the backward pass (activation checkpointing): bounded memory
+ */
+public record TrainConfig(
+        String model,
+        String trainData,
+        String evalData,
+        int epochs,
+        double lr,
+        double warmupRatio,
+        double weightDecay,
+        double maxGradNorm,
+        int batchSize,
+        int gradAccum,
+        int loraR,
+        double loraAlpha,
+        double loraDropout,
+        List<String> targetModules,
+        int maxSeqLen,
+        int saveEveryEpochs,
+        int saveEverySteps,
+        int evalLimit,
+        int evalMaxNewTokens,
+        int evalBatchSize,
+        PromptTemplate prompt,
+        OnBadRecord onBadRecord,
+        long seed,
+        boolean recompute) {
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    public TrainConfig {
+        targetModules = List.copyOf(targetModules);
+        List<String> errors = new ArrayList<>();
+        check(errors, model != null && !model.isBlank(), "model", model, "is required");
+        check(errors, trainData != null && !trainData.isBlank(), "train", trainData, "is required");
+        check(errors, evalData != null && !evalData.isBlank(), "eval", evalData, "is required");
+        check(errors, epochs >= 1 && epochs <= 1000, "epochs", epochs, "must be in [1, 1000]");
+        check(errors, lr > 0 && lr <= 1, "lr", lr, "must be in (0, 1]");
+        check(errors, warmupRatio >= 0 && warmupRatio < 1, "warmup-ratio", warmupRatio, "must be in [0, 1)");
+        check(errors, weightDecay >= 0 && weightDecay < 1, "weight-decay", weightDecay, "must be in [0, 1)");
+        check(errors, maxGradNorm >= 0 && Double.isFinite(maxGradNorm), "max-grad-norm", maxGradNorm,
+                "must be >= 0 (0 = no clipping)");
+        check(errors, batchSize >= 1 && batchSize <= 1024, "batch-size", batchSize, "must be in [1, 1024]");
+        check(errors, gradAccum >= 1 && gradAccum <= 1024, "grad-accum", gradAccum, "must be in [1, 1024]");
+        check(errors, loraR >= 1 && loraR <= 1024, "lora-r", loraR, "must be in [1, 1024]");
+        check(errors, loraAlpha > 0 && Double.isFinite(loraAlpha), "lora-alpha", loraAlpha, "must be > 0");
+        check(errors, loraDropout >= 0 && loraDropout < 1, "lora-dropout", loraDropout, "must be in [0, 1)");
+        check(errors, !targetModules.isEmpty() && LoraConfig.ALL_MODULES.containsAll(targetModules), "target-modules",
+                targetModules, "must be a non-empty subset of " + LoraConfig.ALL_MODULES);
+        check(errors, maxSeqLen >= 16 && maxSeqLen <= 32768, "max-seq-len", maxSeqLen, "must be in [16, 32768]");
+        check(errors, saveEveryEpochs >= 0, "save-every-epochs", saveEveryEpochs, "must be >= 0");
+        check(errors, saveEverySteps >= 0, "save-every-steps", saveEverySteps, "must be >= 0");
+        check(errors, evalLimit >= 0, "eval-limit", evalLimit, "must be >= 0 (0 = whole eval set)");
+        check(errors, evalMaxNewTokens >= 1 && evalMaxNewTokens <= 1024, "eval-max-new-tokens", evalMaxNewTokens,
+                "must be in [1, 1024]");
+        check(errors, evalBatchSize >= 1 && evalBatchSize <= 256, "eval-batch-size", evalBatchSize,
+                "must be in [1, 256]");
+        check(errors, prompt != null, "prompt", prompt, "is required");
+        check(errors, onBadRecord != null, "on-bad-record", onBadRecord, "is required");
+        if (!errors.isEmpty()) {
+            throw new IllegalArgumentException("invalid training config: " + String.join("; ", errors));
+        }
+    }
+
+    public LoraConfig lora() {
+        return LoraConfig.of(loraR, loraAlpha, loraDropout, targetModules);
+    }
+
+    public ObjectNode toJson() {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("model", model);
+        o.put("train", trainData);
+        o.put("eval", evalData);
+        o.put("epochs", epochs);
+        o.put("lr", lr);
+        o.put("warmup_ratio", warmupRatio);
+        o.put("weight_decay", weightDecay);
+        o.put("max_grad_norm", maxGradNorm);
+        o.put("batch_size", batchSize);
+        o.put("grad_accum", gradAccum);
+        o.put("lora_r", loraR);
+        o.put("lora_alpha", loraAlpha);
+        o.put("lora_dropout", loraDropout);
+        targetModules.forEach(o.putArray("target_modules")::add);
+        o.put("max_seq_len", maxSeqLen);
+        o.put("save_every_epochs", saveEveryEpochs);
+        o.put("save_every_steps", saveEverySteps);
+        o.put("eval_limit", evalLimit);
+        o.put("eval_max_new_tokens", evalMaxNewTokens);
+        o.put("eval_batch_size", evalBatchSize);
+        o.set("prompt", prompt.toJson());
+        o.put("on_bad_record", onBadRecord.name().toLowerCase(Locale.ROOT));
+        o.put("seed", seed);
+        o.put("recompute", recompute);
+        return o;
+    }
+
+    private static final Set<String> KEYS = Set.of("model", "train", "eval", "epochs", "lr", "warmup_ratio",
+            "weight_decay", "max_grad_norm", "batch_size", "grad_accum", "lora_r", "lora_alpha", "lora_dropout",
+            "target_modules", "max_seq_len", "save_every_epochs", "save_every_steps", "eval_limit",
+            "eval_max_new_tokens", "eval_batch_size", "prompt", "on_bad_record", "seed", "recompute");
+
+    public static TrainConfig fromJson(JsonNode o) {
+        for (Iterator<String> it = o.fieldNames(); it.hasNext(); ) {
+            String key = it.next();
+            if (!KEYS.contains(key)) {
+                throw new IllegalArgumentException("unknown training config key '" + key + "'");
+            }
+        }
+        List<String> modules = new ArrayList<>();
+        o.path("target_modules").forEach(n -> modules.add(n.asText()));
+        return new TrainConfig(
+                o.path("model").asText(null), o.path("train").asText(null), o.path("eval").asText(null),
+                o.path("epochs").asInt(), o.path("lr").asDouble(), o.path("warmup_ratio").asDouble(),
+                o.path("weight_decay").asDouble(), o.path("max_grad_norm").asDouble(), o.path("batch_size").asInt(),
+                o.path("grad_accum").asInt(), o.path("lora_r").asInt(), o.path("lora_alpha").asDouble(),
+                o.path("lora_dropout").asDouble(), modules, o.path("max_seq_len").asInt(),
+                o.path("save_every_epochs").asInt(), o.path("save_every_steps").asInt(), o.path("eval_limit").asInt(),
+                o.path("eval_max_new_tokens").asInt(), o.path("eval_batch_size").asInt(),
+                PromptTemplate.fromJson(o.get("prompt")),
+                OnBadRecord.valueOf(o.path("on_bad_record").asText("skip").toUpperCase(Locale.ROOT)),
+                o.path("seed").asLong(), o.path("recompute").asBoolean());
+    }
+
+    public static TrainConfig read(Path file) throws IOException {
+        try {
+            return fromJson(JSON.readTree(Files.readString(file)));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+        }
+    }
+
+    public void write(Path file) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.writeString(tmp, JSON.writeValueAsString(toJson()));
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private static void check(List<String> errors, boolean ok, String field, Object value, String rule) {
+        if (!ok) {
+            errors.add("--" + field + " " + value + " " + rule);
+        }
+    }
+}
