@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import dev.tuneloop.model.safetensors.CheckpointTensors;
+import dev.tuneloop.model.safetensors.SafetensorsWriter;
 import dev.tuneloop.model.safetensors.TensorInfo;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -96,6 +97,17 @@ public final class Qwen2Weights {
             e.getValue().setArray(value);
         }
         return lm;
+    }
+
+    /** Writes {@code model.safetensors} (F32, HF names) into a model folder; {@code config.json} is the caller's. */
+    public static void save(Qwen2ForCausalLM lm, Path modelDir) throws IOException {
+        java.nio.file.Files.createDirectories(modelDir);
+        SafetensorsWriter writer = new SafetensorsWriter().metadata("format", "pt");
+        for (Map.Entry<String, Parameter> e : lm.namedParameters().entrySet()) {
+            NDArray a = e.getValue().getArray();
+            writer.putFloats(e.getKey(), a.getShape().getShape(), a.toFloatArray());
+        }
+        writer.write(modelDir.resolve("model.safetensors"));
     }
 
     /** The Hugging Face shape of each named weight. */
