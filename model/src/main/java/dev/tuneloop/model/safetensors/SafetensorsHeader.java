@@ -45,8 +45,9 @@ record SafetensorsHeader(SortedMap<String, String> metadata, SortedMap<String, T
         try {
             root = JSON.readTree(json);
         } catch (JsonProcessingException e) {
-            throw new SafetensorsFormatException(file + ": header (" + json.length + " bytes) is not valid JSON: "
-                    + e.getOriginalMessage(), e);
+            long at = e.getLocation() == null ? -1 : e.getLocation().getByteOffset();
+            throw new SafetensorsFormatException(file + ": header (" + json.length + " bytes) is not valid JSON"
+                    + (at >= 0 ? " at byte " + at + " of the header" : "") + ": " + e.getOriginalMessage(), e);
         } catch (IOException e) {
             throw new SafetensorsFormatException(file + ": header (" + json.length + " bytes) could not be parsed: "
                     + e.getMessage(), e);
