@@ -263,7 +263,11 @@ public record LoraConfig(
         o.put("fan_in_fan_out", false);
         o.put("use_dora", false);
         o.putNull("modules_to_save");
-        o.put("init_lora_weights", initLoraWeights.equals("gaussian") ? "gaussian" : initLoraWeights);
+        if (initLoraWeights.equals("gaussian")) {
+            o.put("init_lora_weights", "gaussian");
+        } else {
+            o.put("init_lora_weights", Boolean.parseBoolean(initLoraWeights)); // PEFT rejects the string "true"
+        }
         o.put("inference_mode", true);
         return o;
     }
