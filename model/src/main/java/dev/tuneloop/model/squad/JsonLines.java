@@ -38,7 +38,7 @@ final class JsonLines {
             } catch (JsonProcessingException e) {
                 JsonLocation at = e.getLocation();
                 reader.reject(lineNo, "malformed JSON" + (at == null ? "" : " at column " + at.getColumnNr()) + ": "
-                        + e.getOriginalMessage());
+                        + RecordFields.jacksonMessage(e));
                 continue;
             }
             reader.fromObject(node, lineNo, false, "");

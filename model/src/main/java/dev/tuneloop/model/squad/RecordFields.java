@@ -1,5 +1,6 @@
 package dev.tuneloop.model.squad;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
@@ -172,6 +173,12 @@ final class RecordFields {
         String type = v.getNodeType().name().toLowerCase(Locale.ROOT);
         String text = v.isContainerNode() ? "" : " " + abbreviate(v.toString());
         return (type.startsWith("a") || type.startsWith("o") ? "an " : "a ") + type + text;
+    }
+
+    /** Jackson's message without its location (given separately) and its "Source: REDACTED" noise. */
+    static String jacksonMessage(JsonProcessingException e) {
+        return e.getOriginalMessage().replace("Source: REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` "
+                + "disabled); ", "");
     }
 
     static String quote(String s) {

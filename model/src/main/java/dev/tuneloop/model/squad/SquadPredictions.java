@@ -52,7 +52,7 @@ public final class SquadPredictions {
         } catch (JsonProcessingException e) {
             JsonLocation at = e.getLocation();
             throw new SquadDataException(source + (at == null ? "" : " line " + at.getLineNr() + ", column "
-                    + at.getColumnNr()) + ": malformed JSON: " + e.getOriginalMessage());
+                    + at.getColumnNr()) + ": malformed JSON: " + RecordFields.jacksonMessage(e));
         }
         return predictions;
     }

@@ -82,7 +82,7 @@ public final class SquadReader {
         return new SquadData(reader.examples, reader.bad, reader.warnings, reader.format);
     }
 
-    /** '[' → flat array; '{' whose first key (after "version") is "data" holding an array → official; else JSONL. */
+    /** '[' → flat array; '{' → official or JSON Lines by {@link #officialOrLines}. */
     private String detect(BufferedReader text) throws IOException {
         text.mark(1);
         if (text.read() != '\uFEFF') {
@@ -112,6 +112,10 @@ public final class SquadReader {
         return found;
     }
 
+    /**
+     * Walks the keys of the first top-level object: "data" holding an array means the official layout, a
+     * "question" (or the end of the object) means a JSON Lines record. Other values are skipped.
+     */
     private String officialOrLines(BufferedReader text) throws IOException {
         text.reset();
         try (JsonParser p = JSON.createParser(text)) {
@@ -119,12 +123,13 @@ public final class SquadReader {
             while (p.nextToken() == JsonToken.FIELD_NAME && p.currentLocation().getCharOffset() < DETECT_LIMIT / 2) {
                 String name = p.currentName();
                 JsonToken value = p.nextToken();
-                if (name.equals("data")) {
-                    return value == JsonToken.START_ARRAY ? SquadData.SQUAD_JSON : SquadData.JSON_LINES;
+                if (name.equals("data") && value == JsonToken.START_ARRAY) {
+                    return SquadData.SQUAD_JSON;
                 }
-                if (!name.equals("version") || value == null || value.isStructStart()) {
+                if (name.equals("question") || value == null) {
                     return SquadData.JSON_LINES;
                 }
+                p.skipChildren();
             }
         } catch (JsonProcessingException e) {
             // a malformed first line: JSON Lines reports it as a bad record
@@ -296,6 +301,6 @@ public final class SquadReader {
     private SquadDataException malformed(JsonProcessingException e) {
         JsonLocation at = e.getLocation();
         String where = at == null ? "" : " line " + at.getLineNr() + ", column " + at.getColumnNr();
-        return new SquadDataException(source + where + ": malformed JSON: " + e.getOriginalMessage());
+        return new SquadDataException(source + where + ": malformed JSON: " + RecordFields.jacksonMessage(e));
     }
 }
