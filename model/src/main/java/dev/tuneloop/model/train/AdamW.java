@@ -51,6 +51,7 @@ public final class AdamW {
             }
         }
         double norm = Math.sqrt(sumSq);
+
         if (maxNorm > 0 && Double.isFinite(norm)) {
             double coef = maxNorm / (norm + 1e-6);
             if (coef < 1) {
@@ -98,7 +99,7 @@ public final class AdamW {
     public void zeroGrad() {
         for (Parameter p : params.values()) {
             try (NDArray g = p.getArray().getGradient()) {
-                g.subi(g);
+                g.set(new ai.djl.ndarray.index.NDIndex("..."), 0f);
             }
         }
     }
