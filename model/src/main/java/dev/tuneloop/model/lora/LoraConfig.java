@@ -95,7 +95,7 @@ public record LoraConfig(
         boolean named = targetRegex != null
                 ? Pattern.compile(targetRegex).matcher(path).matches()
                 : targetModules.stream().anyMatch(m -> path.equals(m) || path.endsWith("." + m));
-        if (!named || layersToTransform == null) {
+        if (!named || layersToTransform == null || layersToTransform.isEmpty()) { // PEFT: [] means every layer
             return named;
         }
         java.util.regex.Matcher layer = Pattern.compile("\\.layers\\.(\\d+)\\.").matcher(path);

@@ -102,6 +102,16 @@ class AdapterRoundTripTest {
     }
 
     @Test
+    void savingWithoutAnAttachedAdapterIsRefused() {
+        LoraAdapter.detach(lm);
+        Path dir = tmp.resolve("empty");
+        var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> LoraAdapter.save(lm, LoraConfig.of(4, 8, 0, List.of("q_proj")), dir));
+        assertTrue(e.getMessage().contains("no LoRA adapter"), e.getMessage());
+        assertTrue(!java.nio.file.Files.exists(dir.resolve("adapter_model.safetensors")));
+    }
+
+    @Test
     void everyConfigFeatureSurvivesJson() {
         List<LoraConfig> configs = List.of(
                 LoraConfig.of(8, 16, 0.05, List.of("q_proj", "v_proj")),

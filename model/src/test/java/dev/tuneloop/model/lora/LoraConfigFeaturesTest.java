@@ -197,6 +197,11 @@ class LoraConfigFeaturesTest {
                     scaleB(TinyModel.adapterTensors(), k -> k.contains(".layers.0."), 0f));
             assertClose(logitsWith(zeroLayer0), got, "layers_to_transform [1] vs layer 0's B zeroed");
         }
+        // PEFT treats an empty list as "no layer filter"
+        ObjectNode empty = TinyModel.adapterConfig();
+        empty.putArray("layers_to_transform");
+        assertEquals(-1, TinyModel.firstBitDifference(logitsWith(TinyModel.adapterDir()),
+                logitsWith(adapter(empty, TinyModel.adapterTensors()))), "layers_to_transform []");
         // the fixture's full adapter has layer-0 tensors the config now excludes: refused, not ignored
         ObjectNode c = TinyModel.adapterConfig();
         c.putArray("layers_to_transform").add(1);

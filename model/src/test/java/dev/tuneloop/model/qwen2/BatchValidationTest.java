@@ -58,6 +58,13 @@ class BatchValidationTest {
     }
 
     @Test
+    void trainingNeedsLabels() {
+        TokenBatch unlabelled = new TokenBatch(golden.batchSize(), golden.seqLen(), golden.inputIds(),
+                golden.attentionMask(), null);
+        assertMessage(assertThrows(IllegalStateException.class, unlabelled::labelCount), "no labels");
+    }
+
+    @Test
     void maskValuesOtherThanZeroOrOneAreRejected() {
         long[] mask = {1, 1, 1, 1, 0, 1, 2, 0};
         assertMessage(assertThrows(IllegalArgumentException.class, () -> AttentionInputs.of(mask, 2, 0, 4)),
