@@ -13,6 +13,7 @@ import dev.tuneloop.model.lora.LoraAdapter;
 import dev.tuneloop.model.qwen2.Qwen2Config;
 import dev.tuneloop.model.qwen2.Qwen2ForCausalLM;
 import dev.tuneloop.model.qwen2.Qwen2Weights;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -90,7 +91,7 @@ class GeneratorTest {
             while (stop < full.length && full[stop] != eos) {
                 stop++;
             }
-            long[] expected = java.util.Arrays.copyOf(full, Math.min(full.length, stop + 1));
+            long[] expected = Arrays.copyOf(full, Math.min(full.length, stop + 1));
             assertArrayEquals(expected, batched.get(i), "row " + i);
         }
     }
@@ -118,7 +119,8 @@ class GeneratorTest {
     void degenerateRequests() {
         Generator gen = new Generator(lm, List.of());
         assertEquals(0, gen.greedy(goldenPrompt, 0).length, "no new tokens asked for");
-        var e = assertThrows(IllegalArgumentException.class, () -> gen.greedy(List.of(goldenPrompt, new long[0]), 3, false));
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> gen.greedy(List.of(goldenPrompt, new long[0]), 3, false));
         assertTrue(e.getMessage().contains("at least one token"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> gen.greedy(goldenPrompt, -1));
         assertTrue(e.getMessage().contains("-1"), e.getMessage());

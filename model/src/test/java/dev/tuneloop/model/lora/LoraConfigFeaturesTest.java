@@ -14,6 +14,7 @@ import dev.tuneloop.model.qwen2.Qwen2ForCausalLM;
 import dev.tuneloop.model.qwen2.Qwen2Weights;
 import dev.tuneloop.model.qwen2.TokenBatch;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -116,7 +117,7 @@ class LoraConfigFeaturesTest {
         String q1 = P + "model.layers.1.self_attn.q_proj";
         Tensor a = t.get(q1 + ".lora_A.weight"); // (4, 64)
         Tensor b = t.get(q1 + ".lora_B.weight"); // (64, 4)
-        float[] a2 = java.util.Arrays.copyOf(a.values(), 2 * 64); // first two rows
+        float[] a2 = Arrays.copyOf(a.values(), 2 * 64); // first two rows
         float[] b2 = new float[64 * 2]; // first two columns
         for (int o = 0; o < 64; o++) {
             b2[o * 2] = b.values()[o * 4];

@@ -11,6 +11,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import dev.tuneloop.model.TinyModel;
 import dev.tuneloop.model.generate.Generator;
 import dev.tuneloop.model.lora.LoraAdapter;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -88,7 +89,8 @@ class BatchValidationTest {
                         () -> lm.forwardBackward(withLabel(0, 9, 1024), 1, recompute, 0)),
                         "label 1024", "row 0, position 9", "[0, 1024)");
                 assertMessage(assertThrows(IllegalArgumentException.class,
-                        () -> lm.forwardBackward(withLabel(1, 5, -1), 1, recompute, 0)), "label -1", "row 1, position 5");
+                        () -> lm.forwardBackward(withLabel(1, 5, -1), 1, recompute, 0)),
+                        "label -1", "row 1, position 5");
                 assertFalse(JniUtils.isGradMode(), "grad mode restored after a failed pass");
             }
             // a failed pass leaves the model usable: the next one computes the golden loss
@@ -123,16 +125,16 @@ class BatchValidationTest {
         assertArrayEquals(new long[] {0, 1, 2, 2, 3, 3}, in.positionIds());
         float[] m = in.additiveMask(); // (B=2, T=3, S=5)
         float no = AttentionInputs.MASKED;
-        assertArrayEquals(new float[] {no, no, 0, no, no}, java.util.Arrays.copyOfRange(m, 0, 5), "row 0, query 2");
-        assertArrayEquals(new float[] {no, no, 0, 0, 0}, java.util.Arrays.copyOfRange(m, 10, 15), "row 0, query 4");
-        assertArrayEquals(new float[] {0, 0, 0, 0, no}, java.util.Arrays.copyOfRange(m, 25, 30), "row 1, padded query");
+        assertArrayEquals(new float[] {no, no, 0, no, no}, Arrays.copyOfRange(m, 0, 5), "row 0, query 2");
+        assertArrayEquals(new float[] {no, no, 0, 0, 0}, Arrays.copyOfRange(m, 10, 15), "row 0, query 4");
+        assertArrayEquals(new float[] {0, 0, 0, 0, no}, Arrays.copyOfRange(m, 25, 30), "row 1, padded query");
     }
 
     @Test
     void fullyPaddedRowGivesFiniteLogitsAndLeavesTheOtherRowUnchanged() {
         int t = golden.seqLen();
         long[] mask = golden.attentionMask().clone();
-        java.util.Arrays.fill(mask, t, 2 * t, 0);
+        Arrays.fill(mask, t, 2 * t, 0);
         TokenBatch batch = new TokenBatch(2, t, golden.inputIds(), mask, null);
         float[] logits = TinyModel.logits(lm, batch);
         for (float v : logits) {
