@@ -36,6 +36,10 @@ public final class Generator {
      * @param ignoreEos generate exactly {@code maxNewTokens} (benchmarks)
      */
     public List<long[]> greedy(List<long[]> prompts, int maxNewTokens, boolean ignoreEos) {
+        if (prompts.isEmpty() || maxNewTokens < 0) {
+            throw new IllegalArgumentException(prompts.isEmpty() ? "no prompts to continue"
+                    : "maxNewTokens " + maxNewTokens + " must be >= 0");
+        }
         int batch = prompts.size();
         int promptLen = prompts.stream().mapToInt(p -> p.length).max().orElse(0);
         if (promptLen == 0 || prompts.stream().anyMatch(p -> p.length == 0)) {

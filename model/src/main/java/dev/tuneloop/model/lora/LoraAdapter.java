@@ -119,6 +119,10 @@ public final class LoraAdapter {
 
     /** Writes {@code adapter_config.json} and {@code adapter_model.safetensors} (with PEFT's {"format":"pt"}). */
     public static void save(Qwen2ForCausalLM lm, LoraConfig config, Path adapterDir) throws IOException {
+        if (parameters(lm).isEmpty()) {
+            throw new IllegalStateException("no LoRA adapter is attached to the model: nothing to save to "
+                    + adapterDir);
+        }
         Files.createDirectories(adapterDir);
         SafetensorsWriter writer = new SafetensorsWriter().metadata("format", "pt");
         parameters(lm).forEach((key, param) -> {

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -49,8 +50,9 @@ public record LoraConfig(
 
     public LoraConfig {
         targetModules = List.copyOf(targetModules);
-        rankPattern = Map.copyOf(rankPattern);
-        alphaPattern = Map.copyOf(alphaPattern);
+        // keep the file's order: PEFT takes the first matching pattern key
+        rankPattern = Collections.unmodifiableMap(new LinkedHashMap<>(rankPattern));
+        alphaPattern = Collections.unmodifiableMap(new LinkedHashMap<>(alphaPattern));
         layersToTransform = layersToTransform == null ? null : List.copyOf(layersToTransform);
         if (r <= 0) {
             throw new IllegalArgumentException("r " + r + " must be > 0");
@@ -93,7 +95,7 @@ public record LoraConfig(
         boolean named = targetRegex != null
                 ? Pattern.compile(targetRegex).matcher(path).matches()
                 : targetModules.stream().anyMatch(m -> path.equals(m) || path.endsWith("." + m));
-        if (!named || layersToTransform == null) {
+        if (!named || layersToTransform == null || layersToTransform.isEmpty()) { // PEFT: [] means every layer
             return named;
         }
         java.util.regex.Matcher layer = Pattern.compile("\\.layers\\.(\\d+)\\.").matcher(path);

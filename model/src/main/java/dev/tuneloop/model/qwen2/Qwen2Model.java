@@ -27,8 +27,18 @@ public final class Qwen2Model extends AbstractBlock {
         norm = addChildBlock("norm", new RmsNorm(c.rmsNormEps()));
     }
 
-    /** (B, T) token ids -> (B, T, H) embeddings. */
+    /** (B, T) token ids -> (B, T, H) embeddings. An id outside the vocabulary is refused with its position. */
     public NDArray embed(NDArray inputIds) {
+        // PyTorch would only say "index out of range in self"
+        long vocab = embedTokens.getArray().getShape().get(0);
+        long[] ids = inputIds.toLongArray();
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] < 0 || ids[i] >= vocab) {
+                long t = inputIds.getShape().get(inputIds.getShape().dimension() - 1);
+                throw new IllegalArgumentException("token id " + ids[i] + " at row " + i / t + ", position " + i % t
+                        + " is outside the vocabulary [0, " + vocab + ")");
+            }
+        }
         return inputIds.getNDArrayInternal().embedding(inputIds, embedTokens.getArray(), SparseFormat.DENSE)
                 .singletonOrThrow();
     }

@@ -30,6 +30,9 @@ public record TokenBatch(int batchSize, int seqLen, long[] inputIds, long[] atte
 
     /** Number of label positions that enter the loss after the causal shift ({@code labels[:, 1:] != -100}). */
     public int labelCount() {
+        if (labels == null) {
+            throw new IllegalStateException("this batch has no labels (built for inference)");
+        }
         int count = 0;
         for (int b = 0; b < batchSize; b++) {
             for (int t = 1; t < seqLen; t++) {

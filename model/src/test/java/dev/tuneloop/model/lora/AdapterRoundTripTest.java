@@ -2,6 +2,7 @@ package dev.tuneloop.model.lora;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
@@ -14,6 +15,7 @@ import dev.tuneloop.model.qwen2.TokenBatch;
 import dev.tuneloop.model.safetensors.DType;
 import dev.tuneloop.model.safetensors.SafetensorsFile;
 import dev.tuneloop.model.safetensors.TensorInfo;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -99,6 +101,16 @@ class AdapterRoundTripTest {
         assertTrue(json.get("target_modules").isArray() && json.get("target_modules").size() == 7);
         assertEquals("none", json.get("bias").asText());
         assertTrue(json.get("modules_to_save").isNull());
+    }
+
+    @Test
+    void savingWithoutAnAttachedAdapterIsRefused() {
+        LoraAdapter.detach(lm);
+        Path dir = tmp.resolve("empty");
+        var e = assertThrows(IllegalStateException.class,
+                () -> LoraAdapter.save(lm, LoraConfig.of(4, 8, 0, List.of("q_proj")), dir));
+        assertTrue(e.getMessage().contains("no LoRA adapter"), e.getMessage());
+        assertTrue(!Files.exists(dir.resolve("adapter_model.safetensors")));
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.tuneloop.model.qwen2;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
@@ -177,7 +178,7 @@ class CheckpointVariantsTest {
             }
         }
         Files.copy(TinyModel.dir().resolve("model.safetensors"), dir.resolve("model.safetensors"));
-        Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class,
+        Exception e = assertThrows(Exception.class,
                 () -> Qwen2Weights.load(dir, Device.cpu()).close());
         assertTrue(e.getMessage().contains("ambiguous"), e.getMessage());
     }
