@@ -51,6 +51,7 @@ final class BlobDownload {
         Files.createDirectories(blob.getParent());
         long expected = meta.size();
         IOException last = null;
+        boolean complete = false;
         for (int attempt = 1; attempt <= HubHttp.ATTEMPTS; attempt++) {
             long have = Files.exists(incomplete) ? Files.size(incomplete) : 0;
             if (expected >= 0 && have > expected) {
@@ -59,12 +60,14 @@ final class BlobDownload {
                 have = 0;
             }
             if (expected >= 0 && have == expected && Files.exists(incomplete)) {
-                break; // complete already, e.g. a run that stopped before the rename
+                complete = true; // e.g. a run that stopped between the last byte and the rename
+                break;
             }
             try {
                 transfer(what, meta.downloadUrl(), incomplete, have, expected, progress);
                 long now = Files.size(incomplete);
                 if (expected < 0 || now == expected) {
+                    complete = true; // the body ended cleanly (the only sign of completion when the size is unknown)
                     break;
                 }
                 last = new IOException("the body ended at byte " + now + " of " + expected);
@@ -78,9 +81,10 @@ final class BlobDownload {
             }
         }
         long size = Files.exists(incomplete) ? Files.size(incomplete) : 0;
-        if (expected >= 0 && size != expected) {
+        if (!complete) {
             throw new IOException("download of " + what + " from " + HubHttp.display(meta.downloadUrl())
-                    + " stopped at " + size + " of " + expected + " bytes after " + HubHttp.ATTEMPTS + " attempts ("
+                    + " stopped at " + size + " of " + (expected >= 0 ? expected : "?") + " bytes after "
+                    + HubHttp.ATTEMPTS + " attempts ("
                     + (last == null ? "no error" : last.getMessage()) + "); " + incomplete
                     + " is kept and the next run resumes from there", last);
         }

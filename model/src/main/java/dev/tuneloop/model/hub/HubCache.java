@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * either can reuse what the other downloaded:
  * <pre>
  * {cache}/models--{owner}--{name}/
- *     blobs/{etag}                      content, named by git blob sha or LFS sha256 ({etag}.incomplete while downloading)
+ *     blobs/{etag}                      content, named by git blob sha or LFS sha256
+ *     blobs/{etag}.incomplete           while downloading; never used as content
  *     snapshots/{commit}/{file}         relative symlink to ../../blobs/{etag} (one more ../ per subfolder)
  *     refs/{revision}                   the commit sha a branch or tag pointed at, no newline
  *     .no_exist/{commit}/{file}         empty marker: the file is known to be absent at that commit
@@ -159,9 +160,13 @@ final class HubCache {
         Files.createDirectories(lockFile.getParent());
         ReentrantLock jvmLock = JVM_LOCKS.computeIfAbsent(lockFile, p -> new ReentrantLock());
         jvmLock.lock();
-        try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-             FileLock ignored = channel.lock()) {
-            work.run();
+        try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            FileLock lock = channel.lock();
+            try {
+                work.run();
+            } finally {
+                lock.release();
+            }
         } finally {
             jvmLock.unlock();
         }

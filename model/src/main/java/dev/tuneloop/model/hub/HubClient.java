@@ -192,7 +192,8 @@ public final class HubClient {
                         + hubSays);
             }
             if (status == 404) {
-                String at = commit != null ? commit : id.revision();
+                String at = id.revision() + (commit != null && !commit.equals(id.revision())
+                        ? " (commit " + commit + ")" : "");
                 if (required) {
                     throw new IOException(file + " not found in " + repo + "@" + at + " (HTTP 404)." + hubSays);
                 }

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -100,8 +99,7 @@ public record HubFiles(List<String> required, List<String> optional, boolean saf
                     + (map == null ? "nothing" : map.getNodeType()));
         }
         TreeSet<String> shards = new TreeSet<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = map.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : map.properties()) {
             if (!e.getValue().isTextual()) {
                 throw new IOException(index + ": weight_map['" + e.getKey() + "'] must be a file name, got "
                         + e.getValue());

@@ -107,7 +107,8 @@ final class HubHttp {
                 response = client.send(request, handler);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new InterruptedIOException("interrupted during " + request.method() + " " + display(request.uri()));
+                throw new InterruptedIOException(
+                        "interrupted during " + request.method() + " " + display(request.uri()));
             } catch (IOException e) {
                 throw new Unreachable(request.method() + " " + display(request.uri()) + " failed: " + describe(e), e);
             }

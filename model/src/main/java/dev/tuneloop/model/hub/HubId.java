@@ -34,8 +34,8 @@ public record HubId(String owner, String name, String revision) {
         }
         String[] parts = repo.split("/", -1);
         if (parts.length != 2) {
-            throw new IllegalArgumentException("invalid hub id '" + id + "': expected exactly one '/' as in owner/name, "
-                    + "found " + (parts.length - 1));
+            throw new IllegalArgumentException("invalid hub id '" + id + "': expected exactly one '/' as in "
+                    + "owner/name, found " + (parts.length - 1));
         }
         try {
             return new HubId(parts[0], parts[1], revision);
@@ -75,7 +75,8 @@ public record HubId(String owner, String name, String revision) {
             throw new IllegalArgumentException(what + " is empty");
         }
         if (value.length() > MAX_PART) {
-            throw new IllegalArgumentException(what + " is " + value.length() + " characters long, at most " + MAX_PART);
+            throw new IllegalArgumentException(
+                    what + " is " + value.length() + " characters long, at most " + MAX_PART);
         }
         if (!PART.matcher(value).matches()) {
             throw new IllegalArgumentException(what + " '" + value + "' must match " + PART.pattern()

@@ -109,7 +109,8 @@ public record HubSettings(URI endpoint, String token, Path cacheDir, boolean off
         try {
             return nonBlank(Files.readString(file, StandardCharsets.UTF_8));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the Hugging Face token file " + file + ": " + e.getMessage(), e);
+            throw new UncheckedIOException(
+                    "cannot read the Hugging Face token file " + file + ": " + e.getMessage(), e);
         }
     }
 

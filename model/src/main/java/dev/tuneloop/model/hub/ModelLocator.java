@@ -6,12 +6,16 @@ import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Turns {@code --model} into a local folder: a folder path is used as is; a hub id {@code owner/name[@revision]}
  * is fetched into (or found in) the Hugging Face cache.
  */
 public final class ModelLocator {
+    private static final Logger log = LoggerFactory.getLogger(ModelLocator.class);
+
     private ModelLocator() {}
 
     /** {@code files} are all required; see {@link #resolve(String, HubSettings, HubFiles, Progress)}. */
@@ -37,7 +41,9 @@ public final class ModelLocator {
                 throw new IllegalArgumentException("--model " + model + " is a file (" + local.toAbsolutePath()
                         + "), expected the model's folder");
             }
-            return local.toAbsolutePath().normalize();
+            Path dir = local.toAbsolutePath().normalize();
+            log.info("model {}: local folder {}", model, dir);
+            return dir;
         }
         if (looksLikePath(model)) {
             throw new IllegalArgumentException("--model " + model + ": folder " + (local == null ? model

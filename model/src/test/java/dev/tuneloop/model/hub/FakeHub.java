@@ -42,8 +42,9 @@ final class FakeHub implements AutoCloseable {
     volatile String requiredToken;
     /** The hub answers this many HEADs with 503 before answering normally (-1: always 503). */
     final AtomicInteger headFailures = new AtomicInteger();
-    /** The CDN's next GET stops after this many bytes and drops the connection (-1: no cut). */
-    volatile int cutNextGetAt = -1;
+    /** The CDN's next {@code cutGets} GETs stop after {@code cutAfterBytes} bytes and drop the connection. */
+    final AtomicInteger cutGets = new AtomicInteger();
+    volatile int cutAfterBytes;
     volatile boolean corruptBody;
     volatile boolean ignoreRange;
 
@@ -105,7 +106,8 @@ final class FakeHub implements AutoCloseable {
                 reply(ex, 503, new byte[0]);
                 return;
             }
-            if (requiredToken != null && !("Bearer " + requiredToken).equals(ex.getRequestHeaders().getFirst("Authorization"))) {
+            String authorization = ex.getRequestHeaders().getFirst("Authorization");
+            if (requiredToken != null && !("Bearer " + requiredToken).equals(authorization)) {
                 ex.getResponseHeaders().set("X-Error-Message", "Invalid credentials in Authorization header");
                 reply(ex, 401, new byte[0]);
                 return;
@@ -147,7 +149,8 @@ final class FakeHub implements AutoCloseable {
                         cdnBase() + "/repos/ab/cd/" + served.etag() + "?X-Amz-Signature=secret");
                 reply(ex, 302, "Found. Redirecting".getBytes(StandardCharsets.UTF_8));
             } else if (!cached) {
-                ex.getResponseHeaders().set("Location", "/api/resolve-cache/models/" + REPO + "/" + COMMIT + "/" + file);
+                ex.getResponseHeaders().set("Location",
+                        "/api/resolve-cache/models/" + REPO + "/" + COMMIT + "/" + file);
                 reply(ex, 307, new byte[0]);
             } else {
                 ex.getResponseHeaders().set("ETag", "W/\"" + served.etag() + "\"");
@@ -178,9 +181,8 @@ final class FakeHub implements AutoCloseable {
                         "bytes " + from + "-" + (body.length - 1) + "/" + body.length);
             }
             byte[] part = Arrays.copyOfRange(body, from, body.length);
-            int cut = cutNextGetAt;
-            if (cut >= 0) {
-                cutNextGetAt = -1;
+            if (cutGets.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                int cut = Math.min(cutAfterBytes, part.length);
                 ex.sendResponseHeaders(from > 0 ? 206 : 200, part.length);
                 OutputStream out = ex.getResponseBody();
                 out.write(part, 0, cut);

@@ -137,7 +137,8 @@ class HubClientTest {
     @Test
     void resumesWithRangeAfterTheConnectionDropsMidBody() throws IOException {
         int half = weights.length / 2;
-        hub.cutNextGetAt = half;
+        hub.cutGets.set(1);
+        hub.cutAfterBytes = half;
 
         Path snapshot = client(null).snapshot(REPO, "main", FILES, Progress.silent());
 
@@ -150,6 +151,31 @@ class HubClientTest {
         long from = Long.parseLong(range.substring(6, range.length() - 1));
         assertTrue(from > 0 && from <= half, "resumed from byte " + from + ", the server cut at " + half);
         assertEquals(FakeHub.sha256(weights), BlobDownload.sha256(snapshot.resolve("model.safetensors")));
+    }
+
+    @Test
+    void aDownloadThatKeepsBreakingFailsKeepsItsIncompleteFileAndTheNextRunResumes() throws IOException {
+        hub.cutGets.set(HubHttp.ATTEMPTS);
+        hub.cutAfterBytes = 100_000;
+        String sha = FakeHub.sha256(weights);
+        Path incomplete = repoDir().resolve("blobs").resolve(sha + ".incomplete");
+
+        IOException e = assertThrows(IOException.class,
+                () -> client(null).snapshot(REPO, "main", FILES, Progress.silent()));
+
+        long kept = Files.size(incomplete);
+        assertTrue(kept > 0 && kept <= 3 * 100_000, "kept " + kept + " bytes");
+        assertTrue(e.getMessage().contains("stopped at " + kept + " of " + weights.length + " bytes after 3 attempts"),
+                e.getMessage());
+        assertFalse(Files.exists(repoDir().resolve("blobs").resolve(sha)), "an .incomplete is never a blob");
+        assertFalse(Files.exists(repoDir().resolve("snapshots").resolve(COMMIT).resolve("model.safetensors"),
+                java.nio.file.LinkOption.NOFOLLOW_LINKS));
+
+        hub.clearRequests();
+        Path snapshot = client(null).snapshot(REPO, "main", FILES, Progress.silent());
+
+        assertEquals("bytes=" + kept + "-", hub.requests("cdn", "GET").get(0).range());
+        assertArrayEquals(weights, Files.readAllBytes(snapshot.resolve("model.safetensors")));
     }
 
     @Test
@@ -195,11 +221,45 @@ class HubClientTest {
     }
 
     @Test
+    void aFileInASubfolderLinksOneLevelDeeper() throws IOException {
+        byte[] extra = "{\"nested\": true}".getBytes(StandardCharsets.UTF_8);
+        hub.serve("onnx/extra.json", extra, false);
+
+        Path snapshot = client(null).snapshot(REPO, "main", List.of("config.json", "onnx/extra.json"),
+                Progress.silent());
+
+        assertEquals(Path.of("../../../blobs/" + FakeHub.gitBlobSha1(extra)),
+                Files.readSymbolicLink(snapshot.resolve("onnx/extra.json")));
+        assertArrayEquals(extra, Files.readAllBytes(snapshot.resolve("onnx/extra.json")));
+    }
+
+    @Test
+    void aFullDiskIsReportedWithThePathAndLeavesNoBlob() throws IOException {
+        Path devFull = Path.of("/dev/full"); // every write fails with ENOSPC, as on a full disk (Linux)
+        assertTrue(Files.exists(devFull), "this test needs Linux's /dev/full");
+        String sha = FakeHub.sha256(weights);
+        Path incomplete = repoDir().resolve("blobs").resolve(sha + ".incomplete");
+        Files.createDirectories(incomplete.getParent());
+        Files.createSymbolicLink(incomplete, devFull);
+
+        IOException e = assertThrows(IOException.class,
+                () -> client(null).snapshot(REPO, "main", FILES, Progress.silent()));
+
+        assertTrue(e.getMessage().startsWith("cannot write " + incomplete + " at byte 0"), e.getMessage());
+        assertTrue(e.getMessage().contains("disk full?"), e.getMessage());
+        assertFalse(Files.exists(repoDir().resolve("blobs").resolve(sha)));
+        assertFalse(Files.exists(repoDir().resolve("snapshots").resolve(COMMIT).resolve("model.safetensors"),
+                java.nio.file.LinkOption.NOFOLLOW_LINKS));
+        assertEquals(1, hub.requests("cdn", "GET").size(), "a write error is not retried like a network error");
+    }
+
+    @Test
     void aMissingRequiredFileIsNamed() {
         IOException e = assertThrows(IOException.class, () -> client(null)
                 .snapshot(REPO, "main", List.of("config.json", "tokenizer.json"), Progress.silent()));
 
-        assertTrue(e.getMessage().startsWith("tokenizer.json not found in tiny/qwen2@" + COMMIT), e.getMessage());
+        assertTrue(e.getMessage().startsWith("tokenizer.json not found in tiny/qwen2@main (commit " + COMMIT + ")"),
+                e.getMessage());
     }
 
     @Test
