@@ -15,6 +15,10 @@ public final class Main {
 
     static {
         // verbs are registered here, one line each
+        verb("dump", "logits, loss and LoRA gradients of a batch, as safetensors", DumpCommand::run);
+        verb("generate", "greedy continuation of token ids or raw text", GenerateCommand::run);
+        verb("bench", "speed of this machine: bench model (training, prefill, decode vs. GEMM and bandwidth)",
+                BenchCommand::run);
     }
 
     private static void verb(String name, String help, Verb verb) {

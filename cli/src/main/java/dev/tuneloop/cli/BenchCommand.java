@@ -1,0 +1,22 @@
+package dev.tuneloop.cli;
+
+import java.util.Arrays;
+
+/** {@code tuneloop bench <target>}: {@code model} (training and inference speed of the model core on this machine). */
+final class BenchCommand {
+    static final String USAGE = "bench model [--config PATH | --quick]";
+
+    private BenchCommand() {}
+
+    public static int run(String[] argv) throws Exception {
+        if (argv.length == 0 || argv[0].startsWith("--")) {
+            throw new Args.UsageException("bench: name a target first (usage: " + USAGE + ")");
+        }
+        String[] rest = Arrays.copyOfRange(argv, 1, argv.length);
+        return switch (argv[0]) {
+            case "model" -> ModelBench.run(rest);
+            default -> throw new Args.UsageException("bench: unknown target '" + argv[0] + "' (known: model; usage: "
+                    + USAGE + ")");
+        };
+    }
+}
