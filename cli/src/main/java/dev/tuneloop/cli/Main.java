@@ -15,6 +15,7 @@ public final class Main {
 
     static {
         // verbs are registered here, one line each
+        verb("squad-eval", "official SQuAD v1.1 EM/F1 of a predictions file", SquadEvalCommand::run);
     }
 
     private static void verb(String name, String help, Verb verb) {
