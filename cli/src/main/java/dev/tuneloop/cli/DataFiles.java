@@ -39,7 +39,7 @@ final class DataFiles {
                 data = SquadReader.read(in, location, policy);
             }
         } else if (location.startsWith("s3://")) {
-            try (InputStream in = S3Access.fromEnvironment().open(location)) {
+            try (InputStream in = S3Access.open(location)) {
                 data = SquadReader.read(in, location, policy);
             }
         } else {

@@ -15,10 +15,14 @@ public final class Main {
 
     static {
         // verbs are registered here, one line each
+        verb("train", "LoRA fine-tuning on SQuAD-style data, checkpoints, eval, report", TrainCommand::run);
         verb("dump", "logits, loss and LoRA gradients of a batch, as safetensors", DumpCommand::run);
         verb("generate", "greedy continuation of token ids or raw text", GenerateCommand::run);
         verb("bench", "speed of this machine: bench model (training, prefill, decode vs. GEMM and bandwidth)",
                 BenchCommand::run);
+        verb("tiny-model", "write a tiny random Qwen2 with the real tokenizer (pipelines in seconds)",
+                TinyModelCommand::run);
+        verb("squad-eval", "official SQuAD v1.1 EM/F1 of a predictions file", SquadEvalCommand::run);
     }
 
     private static void verb(String name, String help, Verb verb) {

@@ -2,17 +2,22 @@ package dev.tuneloop.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import dev.tuneloop.model.hub.HubFiles;
+import dev.tuneloop.model.hub.HubSettings;
+import dev.tuneloop.model.hub.ModelLocator;
+import dev.tuneloop.model.hub.Progress;
 
 /**
- * Where the {@code --model} and {@code --adapter} values of every verb point. For now only local folders; hub ids
- * ({@code Qwen/Qwen2.5-0.5B-Instruct}) will be resolved here through the hub downloader.
+ * Where the {@code --model} and {@code --adapter} values of every verb point: a local folder as is, or a Hugging Face
+ * hub id ({@code Qwen/Qwen2.5-0.5B-Instruct}, optionally {@code @revision}) downloaded once into the Hugging Face cache
+ * ({@code HF_HOME}, {@code HF_ENDPOINT}, {@code HF_TOKEN}, {@code HF_HUB_OFFLINE} honoured).
  */
 final class ModelPaths {
     private ModelPaths() {}
 
     /** A model folder holding {@code config.json} and {@code model*.safetensors*}. */
-    static Path resolveModel(String model) {
-        Path dir = existingFolder("--model", model);
+    static Path resolveModel(String model) throws java.io.IOException {
+        Path dir = ModelLocator.resolve(model, HubSettings.fromEnvironment(), HubFiles.model(), Progress.standard());
         if (!Files.isRegularFile(dir.resolve("config.json"))) {
             throw new IllegalArgumentException("--model " + model + ": folder " + dir + " has no config.json"
                     + " (expected a Hugging Face model folder: config.json + model*.safetensors)");
@@ -36,8 +41,7 @@ final class ModelPaths {
         }
         Path dir = Path.of(value).toAbsolutePath().normalize();
         if (!Files.exists(dir)) {
-            throw new IllegalArgumentException(option + " " + value + ": no such folder (" + dir + ");"
-                    + " only local folders are supported so far, not hub ids");
+            throw new IllegalArgumentException(option + " " + value + ": no such folder (" + dir + ")");
         }
         if (!Files.isDirectory(dir)) {
             throw new IllegalArgumentException(option + " " + value + ": " + dir + " is a file, expected a folder");

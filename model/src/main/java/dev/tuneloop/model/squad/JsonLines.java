@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.Reader;
 
-/** The JSON Lines layout: one record per line; a line that is not valid JSON is a bad record, blank lines are skipped. */
+/** The JSON Lines layout: one record per line; a line that is not JSON is a bad record; blank lines are skipped. */
 final class JsonLines {
     private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
@@ -29,12 +29,13 @@ final class JsonLines {
             if (line.length() > 0 && line.charAt(line.length() - 1) == '\r') {
                 line.setLength(line.length() - 1);
             }
-            if (line.toString().isBlank()) {
+            String record = line.toString();
+            if (record.isBlank()) {
                 continue;
             }
             JsonNode node;
             try {
-                node = JSON.readTree(line.toString());
+                node = JSON.readTree(record);
             } catch (JsonProcessingException e) {
                 JsonLocation at = e.getLocation();
                 reader.reject(lineNo, "malformed JSON" + (at == null ? "" : " at column " + at.getColumnNr()) + ": "

@@ -45,7 +45,7 @@ final class RecordFields {
 
     static String question(JsonNode obj) throws Rejected {
         String q = requiredText(obj, "question");
-        if (q.isBlank()) {
+        if (isBlank(q)) {
             throw new Rejected("empty question");
         }
         return q;
@@ -121,9 +121,14 @@ final class RecordFields {
         return out;
     }
 
+    /** Empty or only Python whitespace (which includes NBSP, unlike {@link String#isBlank()}). */
+    private static boolean isBlank(String s) {
+        return PythonText.split(s).isEmpty();
+    }
+
     private static void add(Answers out, String label, String text, JsonNode startNode, String context)
             throws Rejected {
-        if (text.isBlank()) {
+        if (isBlank(text)) {
             throw new Rejected("empty answer: " + label + " is " + quote(text));
         }
         out.texts().add(text);

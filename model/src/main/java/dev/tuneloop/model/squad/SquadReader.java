@@ -181,7 +181,7 @@ public final class SquadReader {
             title = RecordFields.optionalText(article, "title");
         } catch (Rejected e) {
             title = null;
-            reject(question, e.getMessage() + " at " + where);
+            warnings.add(new BadRecord(source, question, e.getMessage() + " at " + where + "; title ignored"));
         }
         JsonNode paragraphs = article.get("paragraphs");
         if (paragraphs == null || !paragraphs.isArray()) {

@@ -88,9 +88,8 @@ final class Checkpoints {
                 s.path("train_examples").asInt(), s.path("data_sha256").asText());
     }
 
-    /** Restores LoRA weights (trainable) and AdamW's moments from a checkpoint. */
-    static void restore(Path checkpoint, Qwen2ForCausalLM lm, AdamW optimizer) throws IOException {
-        LoraAdapter.load(lm, checkpoint, true);
+    /** Restores AdamW's moments and step count from a checkpoint (load the LoRA weights first). */
+    static void restoreOptimizer(Path checkpoint, AdamW optimizer) throws IOException {
         Map<String, float[]> m = new HashMap<>();
         Map<String, float[]> v = new HashMap<>();
         long steps;

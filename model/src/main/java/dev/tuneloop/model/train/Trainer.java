@@ -93,9 +93,6 @@ public final class Trainer {
                 throw new IllegalArgumentException("no training example fits --max-seq-len " + config.maxSeqLen());
             }
             List<SquadExample> evalSet = Evaluator.sample(evalData, config.evalLimit());
-            LoraAdapter.initialize(lm, config.lora(), config.seed());
-            LOG.info(LoraAdapter.parameterLine(lm));
-            AdamW optimizer = new AdamW(LoraAdapter.parameters(lm), config.weightDecay(), lm.manager());
             QaAnswerer answerer = new QaAnswerer(lm, tokenizer, encoder, eosIds(lm), config.evalMaxNewTokens());
 
             int microPerEpoch = ceilDiv(train.examples.size(), config.batchSize());
@@ -108,6 +105,7 @@ public final class Trainer {
             long step = 0;
             long resumedAt = -1;
             Optional<Path> latest = resume ? Checkpoints.latest(runDir) : Optional.empty();
+            AdamW optimizer;
             if (latest.isPresent()) {
                 Checkpoints.State state = Checkpoints.readState(latest.get());
                 if (!state.dataSha256().equals(dataSha) || state.totalSteps() != totalSteps) {
@@ -115,10 +113,16 @@ public final class Trainer {
                             + " schedule changed (data sha256 " + state.dataSha256() + " vs " + dataSha
                             + ", total steps " + state.totalSteps() + " vs " + totalSteps + ")");
                 }
-                Checkpoints.restore(latest.get(), lm, optimizer);
+                LoraAdapter.load(lm, latest.get(), true);
+                optimizer = new AdamW(LoraAdapter.parameters(lm), config.weightDecay(), lm.manager());
+                Checkpoints.restoreOptimizer(latest.get(), optimizer);
                 step = resumedAt = state.step();
                 LOG.info("resuming from {} at step {}/{}", latest.get().getFileName(), step, totalSteps);
+            } else {
+                LoraAdapter.initialize(lm, config.lora(), config.seed());
+                optimizer = new AdamW(LoraAdapter.parameters(lm), config.weightDecay(), lm.manager());
             }
+            LOG.info(LoraAdapter.parameterLine(lm));
             Best best = Best.from(MetricsLog.read(runDir.resolve("metrics.jsonl")), step);
             StepProgress progress = new StepProgress("train step", step, totalSteps);
             double lastLoss = Double.NaN;
@@ -176,6 +180,7 @@ public final class Trainer {
                     double lossSum = 0;
                     long tokens = 0;
                     for (int i = 0; i < micro.size(); i++) {
+                        pauseIfRequested(step + 1, i);
                         TokenBatch batch = micro.get(i);
                         lossSum += lm.forwardBackward(batch, 1.0 / labelTokens, config.recompute(),
                                 dropoutSeed(config.seed(), epoch, step, i));
@@ -201,6 +206,24 @@ public final class Trainer {
             RunReport.write(runDir);
             return new Summary(totalSteps, lastLoss, best.baselineF1, best.name, best.f1, train.examples.size(),
                     train.skipped, train.truncated);
+        }
+    }
+
+    /**
+     * Fault injection for crash tests: with {@code TUNELOOP_PAUSE_AT=STEP:MICRO} (or the system property
+     * {@code tuneloop.pauseAt}) the trainer announces on stderr and stops before that micro-step of that step, so a
+     * test can SIGKILL the process at an exactly known point.
+     */
+    private static void pauseIfRequested(long step, int micro) {
+        String at = System.getProperty("tuneloop.pauseAt", System.getenv("TUNELOOP_PAUSE_AT"));
+        if (at != null && at.equals(step + ":" + micro)) {
+            System.err.println("tuneloop: paused before micro-step " + micro + " of step " + step);
+            System.err.flush();
+            try {
+                Thread.sleep(Long.MAX_VALUE);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

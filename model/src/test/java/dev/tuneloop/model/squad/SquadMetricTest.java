@@ -1,8 +1,16 @@
 package dev.tuneloop.model.squad;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tuneloop.model.Shared;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -60,6 +68,32 @@ class SquadMetricTest {
         assertEquals(1.0, SquadMetric.exactMatch("the", "a"));
         assertEquals(0.0, SquadMetric.f1("the", "a"));
         assertEquals(0.0, SquadMetric.exactMatch("cat", "the cat sat"));
+    }
+
+    /**
+     * 500 random strings over a tricky alphabet (articles, ASCII and Unicode punctuation, Python-only spaces, İ, Σ,
+     * combining marks, ², ‿, ZWJ, soft hyphen, emoji, digits of other scripts), half of the golds a shuffle of the
+     * prediction plus an extra word: normalize_answer / exact_match_score / repr(f1_score) printed by python3
+     * 3.11.7 with random.seed(11). Code points outside Java 17's Unicode 13 are left out (see PythonText).
+     */
+    @Test
+    void randomStringsScoreAsInPython() throws IOException {
+        InputStream in = SquadMetricTest.class.getResourceAsStream("normalize-f1-random.jsonl");
+        assertNotNull(in, "test resource normalize-f1-random.jsonl");
+        int rows = 0;
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+            ObjectMapper json = new ObjectMapper();
+            for (String line; (line = r.readLine()) != null; rows++) {
+                JsonNode row = json.readTree(line);
+                String pred = row.get("pred").textValue();
+                String gold = row.get("gold").textValue();
+                String what = "pred " + row.get("pred") + ", gold " + row.get("gold");
+                assertEquals(row.get("normalized_pred").textValue(), SquadMetric.normalize(pred), what);
+                assertEquals(row.get("em").booleanValue() ? 1.0 : 0.0, SquadMetric.exactMatch(pred, gold), what);
+                assertEquals(row.get("f1").textValue(), PythonFloat.repr(SquadMetric.f1(pred, gold)), what);
+            }
+        }
+        assertEquals(500, rows);
     }
 
     @Test

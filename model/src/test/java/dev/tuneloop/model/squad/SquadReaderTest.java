@@ -113,7 +113,7 @@ class SquadReaderTest {
                 + "{\"id\": \"b\", \"question\": \n"
                 + line("\"id\": \"c\", \"context\": \"x\", \"answers\": [{\"text\": \"x\"}]")
                 + line("\"id\": \"d\", \"context\": \"x\", \"question\": 5, \"answers\": [{\"text\": \"x\"}]")
-                + line("\"id\": \"e\", \"context\": \"x\", \"question\": \"  \", \"answers\": [{\"text\": \"x\"}]")
+                + line("\"id\": \"e\", \"context\": \"x\", \"question\": \" \u00A0\", \"answers\": [{\"text\": \"x\"}]")
                 + line("\"id\": \"f\", " + ok + "\"answers\": [{\"text\": \" \", \"answer_start\": 0}]")
                 + line("\"id\": \"g\", " + ok + "\"answers\": [{\"text\": \"Pittsburgh\", \"answer_start\": 3}]")
                 + line("\"id\": \"h\", " + ok + "\"answers\": [{\"text\": \"Santa Clara\", \"answer_start\": 50}]")
@@ -209,6 +209,35 @@ class SquadReaderTest {
     }
 
     @Test
+    void invalidUtf8FarIntoTheFileAndJavaSpecificForms() throws IOException {
+        // 3,000 valid lines (~200 KB with 2- and 4-byte characters) cross the decoder's 64 KiB buffer refills
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        byte[] ok = line("\"context\": \"é \uD83D\uDE00\", \"question\": \"Q?\", \"answers\": [{\"text\": \"é\"}]")
+                .getBytes(StandardCharsets.UTF_8);
+        for (int i = 0; i < 3000; i++) {
+            bytes.writeBytes(ok);
+        }
+        for (byte[] bad : List.of(new byte[] {(byte) 0xC0, (byte) 0xAF}, // overlong '/'
+                new byte[] {(byte) 0xED, (byte) 0xA0, (byte) 0x80}, // an encoded surrogate (CESU-8)
+                new byte[] {(byte) 0x80})) { // a stray continuation byte
+            ByteArrayOutputStream file = new ByteArrayOutputStream();
+            file.writeBytes(bytes.toByteArray());
+            file.writeBytes("{\"context\": \"".getBytes(StandardCharsets.UTF_8));
+            long offset = file.size();
+            file.writeBytes(bad);
+            file.writeBytes("\"}\n".getBytes(StandardCharsets.UTF_8));
+            SquadDataException e = assertThrows(SquadDataException.class, () -> SquadReader.read(
+                    new ByteArrayInputStream(file.toByteArray()), "big.jsonl", OnBadRecord.SKIP));
+            assertTrue(e.getMessage().startsWith("big.jsonl: invalid UTF-8 at byte offset " + offset
+                    + " (line 3001)"), e.getMessage());
+        }
+        SquadData valid = SquadReader.read(new ByteArrayInputStream(bytes.toByteArray()), "big.jsonl",
+                OnBadRecord.FAIL);
+        assertEquals(3000, valid.examples().size());
+        assertEquals("\u00E9 \uD83D\uDE00", valid.examples().get(2999).context());
+    }
+
+    @Test
     void streamsGetIdsFromTheDisplayName() throws IOException {
         byte[] content = line("\"context\": \"c\", \"question\": \"Q?\", \"answers\": [{\"text\": \"c\"}]")
                 .getBytes(StandardCharsets.UTF_8);
@@ -228,7 +257,8 @@ class SquadReaderTest {
         assertMessage(write("extra.json", "[{\"question\": \"Q?\", \"context\": \"c\", \"answer\": \"c\"}] []"),
                 " line 1, column 53: unexpected START_ARRAY after the end of the top-level JSON value");
         assertMessage(write("broken.json", "{\"data\": [{\"paragraphs\": [}]}"), " line 1, column 27: "
-                + "malformed JSON: Unexpected close marker '}': expected ']' (for Array starting at [line: 1, column: 26])");
+                + "malformed JSON: Unexpected close marker '}': expected ']' "
+                + "(for Array starting at [line: 1, column: 26])");
 
         String ok = line("\"context\": \"c\", \"question\": \"Q?\", \"answers\": [{\"text\": \"c\"}]");
         String huge = "{\"context\": \"" + "x".repeat(SquadReader.MAX_LINE_CHARS) + "\"}\n";
