@@ -95,7 +95,8 @@ final class TrainCommand {
                     prompt,
                     OnBadRecord.valueOf(bad.toUpperCase(Locale.ROOT)),
                     a.longValue("seed", d != null ? d.seed() : 42),
-                    bool(a, "recompute", d == null || d.recompute()));
+                    bool(a, "recompute", d == null || d.recompute()),
+                    a.integer("train-limit", d != null ? d.trainLimit() : 0));
         } catch (IllegalArgumentException e) {
             throw new Args.UsageException("train: " + e.getMessage());
         }

@@ -25,6 +25,7 @@ import java.util.Set;
  * @param saveEverySteps  checkpoint every M optimizer steps as well (0 = off)
  * @param evalLimit       evaluate on a fixed seeded sample of this many eval examples (0 = all)
  * @param recompute       recompute layer activations in the backward pass (activation checkpointing): bounded memory
+ * @param trainLimit      train on a fixed seeded sample of this many training examples (0 = all)
  */
 public record TrainConfig(
         String model,
@@ -50,7 +51,8 @@ public record TrainConfig(
         PromptTemplate prompt,
         OnBadRecord onBadRecord,
         long seed,
-        boolean recompute) {
+        boolean recompute,
+        int trainLimit) {
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -81,6 +83,7 @@ public record TrainConfig(
                 "must be in [1, 1024]");
         check(errors, evalBatchSize >= 1 && evalBatchSize <= 256, "eval-batch-size", evalBatchSize,
                 "must be in [1, 256]");
+        check(errors, trainLimit >= 0, "train-limit", trainLimit, "must be >= 0 (0 = all training examples)");
         check(errors, prompt != null, "prompt", prompt, "is required");
         check(errors, onBadRecord != null, "on-bad-record", onBadRecord, "is required");
         if (!errors.isEmpty()) {
@@ -118,13 +121,14 @@ public record TrainConfig(
         o.put("on_bad_record", onBadRecord.name().toLowerCase(Locale.ROOT));
         o.put("seed", seed);
         o.put("recompute", recompute);
+        o.put("train_limit", trainLimit);
         return o;
     }
 
     private static final Set<String> KEYS = Set.of("model", "train", "eval", "epochs", "lr", "warmup_ratio",
             "weight_decay", "max_grad_norm", "batch_size", "grad_accum", "lora_r", "lora_alpha", "lora_dropout",
             "target_modules", "max_seq_len", "save_every_epochs", "save_every_steps", "eval_limit",
-            "eval_max_new_tokens", "eval_batch_size", "prompt", "on_bad_record", "seed", "recompute");
+            "eval_max_new_tokens", "eval_batch_size", "prompt", "on_bad_record", "seed", "recompute", "train_limit");
 
     public static TrainConfig fromJson(JsonNode o) {
         for (Iterator<String> it = o.fieldNames(); it.hasNext(); ) {
@@ -145,7 +149,7 @@ public record TrainConfig(
                 o.path("eval_max_new_tokens").asInt(), o.path("eval_batch_size").asInt(),
                 PromptTemplate.fromJson(o.get("prompt")),
                 OnBadRecord.valueOf(o.path("on_bad_record").asText("skip").toUpperCase(Locale.ROOT)),
-                o.path("seed").asLong(), o.path("recompute").asBoolean());
+                o.path("seed").asLong(), o.path("recompute").asBoolean(), o.path("train_limit").asInt(0));
     }
 
     public static TrainConfig read(Path file) throws IOException {

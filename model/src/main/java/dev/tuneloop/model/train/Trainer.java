@@ -48,7 +48,7 @@ public final class Trainer {
     public Trainer(TrainConfig config, Path modelDir, List<SquadExample> train, List<SquadExample> eval, Path runDir) {
         this.config = config;
         this.modelDir = modelDir;
-        this.trainData = train;
+        this.trainData = Evaluator.sample(train, config.trainLimit());
         this.evalData = eval;
         this.runDir = runDir;
     }
