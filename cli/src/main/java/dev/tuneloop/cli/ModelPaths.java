@@ -29,6 +29,15 @@ final class ModelPaths {
         return dir;
     }
 
+    /**
+     * The compute device: {@code TUNELOOP_DEVICE} ({@code cpu}, {@code gpu}, {@code gpu1}, …), default cpu. CPU fp32 is
+     * the tested path; a GPU needs DJL's CUDA natives on the class path instead of the CPU ones.
+     */
+    static ai.djl.Device device() {
+        String name = System.getenv("TUNELOOP_DEVICE");
+        return name == null || name.isBlank() ? ai.djl.Device.cpu() : ai.djl.Device.fromName(name);
+    }
+
     /** {@code --model tiny}: a tiny random Qwen2 with the real Qwen2.5 tokenizer, made once and cached. */
     static final String TINY = "tiny";
 

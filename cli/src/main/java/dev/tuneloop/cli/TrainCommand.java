@@ -44,7 +44,8 @@ final class TrainCommand {
         Path modelDir = ModelPaths.resolveModel(config.model());
         SquadData train = DataFiles.read(config.trainData(), config.onBadRecord());
         SquadData eval = DataFiles.read(config.evalData(), config.onBadRecord());
-        Trainer.Summary s = new Trainer(config, modelDir, train.examples(), eval.examples(), out).run(resume);
+        Trainer.Summary s = new Trainer(config, modelDir, train.examples(), eval.examples(), out)
+                .device(ModelPaths.device()).run(resume);
         System.out.printf(Locale.ROOT, "trained %d steps on %d examples (%d with truncated context, %d skipped as too"
                 + " long); final loss %.4f%n", s.steps(), s.trainExamples(), s.truncated(), s.skippedTooLong(),
                 s.finalLoss());
