@@ -40,7 +40,7 @@ public record ServingPrompt(PromptTemplate template, int maxSeqLen, String sourc
         Path file = adapterDir.resolve(CONFIG_FILE);
         if (!Files.exists(file)) {
             return new ServingPrompt(PromptTemplate.defaults(PromptMode.CONTEXT), DEFAULT_MAX_SEQ_LEN,
-                    "defaults (" + adapterDir + " has no " + CONFIG_FILE + ")");
+                    "defaults: " + adapterDir + " has no " + CONFIG_FILE);
         }
         TrainConfig trained = TrainConfig.read(file); // errors name the file
         return new ServingPrompt(trained.prompt(), trained.maxSeqLen(), file.toString());
