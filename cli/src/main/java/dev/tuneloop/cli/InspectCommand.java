@@ -70,7 +70,7 @@ final class InspectCommand {
         }
         // the example first: a missing tokenizer or data file fails before the model is loaded
         Example example = data == null ? null : firstExample(modelDir, data, prompt);
-        try (Qwen2ForCausalLM lm = Qwen2Weights.load(modelDir, Device.cpu())) {
+        try (Qwen2ForCausalLM lm = Qwen2Weights.load(modelDir, ModelPaths.device())) {
             LoraConfig lora = null;
             String loraSummary = "LoRA: none (see an adapter with --adapter DIR, or a configuration with --lora-r R)";
             if (adapterDir != null) {

@@ -21,7 +21,7 @@ record QaModel(QwenTokenizer tokenizer, Qwen2ForCausalLM lm, QaAnswerer answerer
         Qwen2ForCausalLM lm = null;
         try {
             ExampleEncoder encoder = new ExampleEncoder(tokenizer, prompt.template(), prompt.maxSeqLen());
-            lm = Qwen2Weights.load(modelDir, Device.cpu());
+            lm = Qwen2Weights.load(modelDir, ModelPaths.device());
             if (adapterDir != null) {
                 LoraAdapter.load(lm, adapterDir, false);
             }

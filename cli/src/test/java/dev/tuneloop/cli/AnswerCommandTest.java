@@ -68,9 +68,8 @@ class AnswerCommandTest {
         for (String f : new String[] {"adapter_config.json", "adapter_model.safetensors"}) {
             Files.copy(noise.resolve(f), adapter.resolve(f));
         }
-        new TrainConfig("tiny", "train.jsonl", "eval.jsonl", 1, 2e-4, 0, 0, 1, 4, 1, 8, 16, 0,
-                LoraConfig.ALL_MODULES, 128, 1, 0, 0, 32, 8, PromptTemplate.defaults(PromptMode.QUESTION_ONLY),
-                OnBadRecord.SKIP, 42, false).write(adapter.resolve(ServingPrompt.CONFIG_FILE));
+        TrainConfig.builder("tiny", "train.jsonl", "eval.jsonl").maxSeqLen(128)
+                .prompt(PromptTemplate.defaults(PromptMode.QUESTION_ONLY)).build().write(adapter.resolve(ServingPrompt.CONFIG_FILE));
         CliRun withoutContext = CliRun.of("answer", "--model", model.toString(), "--adapter", adapter.toString(),
                 "--question", example.question(), "--max-new-tokens", "5");
         CliRun withContext = CliRun.of("answer", "--model", model.toString(), "--adapter", adapter.toString(),

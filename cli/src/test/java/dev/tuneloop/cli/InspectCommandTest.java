@@ -153,9 +153,8 @@ class InspectCommandTest {
     @Test
     void adapterTrainedQuestionOnlyShowsThePromptWithoutTheContext() throws Exception {
         Path adapter = Fixtures.minimalAdapter(Files.createDirectories(tmp.resolve("question-only")));
-        new TrainConfig("tiny", "train.jsonl", "eval.jsonl", 1, 2e-4, 0, 0, 1, 4, 1, 4, 8, 0.05,
-                LoraConfig.ALL_MODULES, 256, 1, 0, 0, 32, 8, PromptTemplate.defaults(PromptMode.QUESTION_ONLY),
-                OnBadRecord.SKIP, 42, false).write(adapter.resolve(ServingPrompt.CONFIG_FILE));
+        TrainConfig.builder("tiny", "train.jsonl", "eval.jsonl").loraR(4).loraAlpha(8).maxSeqLen(256)
+                .prompt(PromptTemplate.defaults(PromptMode.QUESTION_ONLY)).build().write(adapter.resolve(ServingPrompt.CONFIG_FILE));
         CliRun run = CliRun.of("inspect", "--model", model.toString(), "--adapter", adapter.toString(), "--data",
                 five.toString());
         assertEquals(0, run.exitCode(), run.describe());

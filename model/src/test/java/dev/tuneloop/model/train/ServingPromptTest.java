@@ -20,8 +20,8 @@ class ServingPromptTest {
     Path tmp;
 
     static TrainConfig trainedWith(PromptTemplate prompt, int maxSeqLen) {
-        return new TrainConfig("m", "train.jsonl", "eval.jsonl", 1, 2e-4, 0.0, 0.0, 1.0, 4, 1, 8, 16, 0.0,
-                LoraConfig.ALL_MODULES, maxSeqLen, 1, 0, 0, 32, 8, prompt, OnBadRecord.SKIP, 42, false);
+        return TrainConfig.builder("m", "train.jsonl", "eval.jsonl").epochs(1).maxSeqLen(maxSeqLen).prompt(prompt)
+                .build();
     }
 
     @Test
