@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -39,8 +40,8 @@ public final class Evaluator {
             idx[i] = idx[j];
             idx[j] = t;
         }
-        int[] chosen = java.util.Arrays.copyOf(idx, limit);
-        java.util.Arrays.sort(chosen);
+        int[] chosen = Arrays.copyOf(idx, limit);
+        Arrays.sort(chosen);
         List<SquadExample> out = new ArrayList<>();
         for (int i : chosen) {
             out.add(all.get(i));

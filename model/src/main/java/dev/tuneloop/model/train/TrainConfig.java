@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tuneloop.model.lora.LoraConfig;
 import dev.tuneloop.model.squad.OnBadRecord;
+import dev.tuneloop.model.text.PromptMode;
 import dev.tuneloop.model.text.PromptTemplate;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -204,7 +205,7 @@ public record TrainConfig(
         private int evalLimit = 200;
         private int evalMaxNewTokens = 32;
         private int evalBatchSize = 8;
-        private PromptTemplate prompt = PromptTemplate.defaults(dev.tuneloop.model.text.PromptMode.CONTEXT);
+        private PromptTemplate prompt = PromptTemplate.defaults(PromptMode.CONTEXT);
         private OnBadRecord onBadRecord = OnBadRecord.SKIP;
         private long seed = 42;
         private boolean recompute = true;

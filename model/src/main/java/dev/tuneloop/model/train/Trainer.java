@@ -4,19 +4,23 @@ import ai.djl.Device;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tuneloop.model.generate.GenerationConfig;
 import dev.tuneloop.model.generate.QaAnswerer;
 import dev.tuneloop.model.lora.LoraAdapter;
 import dev.tuneloop.model.qwen2.Qwen2ForCausalLM;
 import dev.tuneloop.model.qwen2.Qwen2Weights;
 import dev.tuneloop.model.qwen2.TokenBatch;
 import dev.tuneloop.model.squad.SquadExample;
+import dev.tuneloop.model.squad.SquadMetric;
 import dev.tuneloop.model.text.EncodedExample;
 import dev.tuneloop.model.text.ExampleEncoder;
 import dev.tuneloop.model.text.QwenTokenizer;
+import dev.tuneloop.model.text.SequenceTooLongException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -194,7 +198,7 @@ public final class Trainer {
                         TokenBatch batch = micro.get(i);
                         lossSum += lm.forwardBackward(batch, 1.0 / labelTokens, config.recompute(),
                                 dropoutSeed(config.seed(), epoch, step, i));
-                        tokens += java.util.Arrays.stream(batch.attentionMask()).sum();
+                        tokens += Arrays.stream(batch.attentionMask()).sum();
                     }
                     // 5. clip the global gradient norm
                     double gradNorm = optimizer.clipGradNorm(config.maxGradNorm());
@@ -247,7 +251,7 @@ public final class Trainer {
                 || (config.saveEverySteps() > 0 && step % config.saveEverySteps() == 0);
     }
 
-    private dev.tuneloop.model.squad.SquadMetric.Result evaluate(QaAnswerer answerer, List<SquadExample> evalSet,
+    private SquadMetric.Result evaluate(QaAnswerer answerer, List<SquadExample> evalSet,
             MetricsLog metrics, long step, double epoch, String name, Path checkpoint) throws IOException {
         StepProgress progress = new StepProgress("eval " + name, 0, evalSet.size());
         Evaluator.Outcome out = Evaluator.evaluate(answerer, evalSet, config.evalBatchSize(),
@@ -282,7 +286,7 @@ public final class Trainer {
                 EncodedExample enc = encoder.encode(e.question(), e.context(), e.answers().get(0));
                 truncated += enc.contextTruncated() ? 1 : 0;
                 out.add(enc);
-            } catch (dev.tuneloop.model.text.SequenceTooLongException tooLong) {
+            } catch (SequenceTooLongException tooLong) {
                 skipped++;
                 LOG.warn("skipping example {}: {}", e.id(), tooLong.getMessage());
             }
@@ -291,7 +295,7 @@ public final class Trainer {
     }
 
     private List<Long> eosIds(Qwen2ForCausalLM lm) throws IOException {
-        return dev.tuneloop.model.generate.GenerationConfig.eosIds(modelDir, lm.config());
+        return GenerationConfig.eosIds(modelDir, lm.config());
     }
 
     /** LoRA dropout masks derive from (seed, epoch, step, micro-step): nothing random needs saving to resume. */
