@@ -7,6 +7,7 @@ import dev.tuneloop.contracts.CheckpointSaved;
 import dev.tuneloop.contracts.EventEnvelope;
 import dev.tuneloop.contracts.EventHeader;
 import dev.tuneloop.contracts.EventPayload;
+import dev.tuneloop.contracts.Lineage;
 import dev.tuneloop.contracts.RunCancelled;
 import dev.tuneloop.contracts.RunCompleted;
 import dev.tuneloop.contracts.RunDeleted;
@@ -85,6 +86,7 @@ public final class RunRegistry {
             }
             run.request = request;
             run.requestedAt = header.occurredAt();
+            run.lineage = header.lineage();
         } else if (payload instanceof TrainingStarted started) {
             if (run.started == null || started.attempt() > run.started.attempt()) {
                 run.started = started;
@@ -128,6 +130,16 @@ public final class RunRegistry {
     /** True if a run with this id was requested or seen, or was deleted: its id cannot be used again. */
     public synchronized boolean isTaken(String runId) {
         return runs.containsKey(runId) || deleted.contains(runId);
+    }
+
+    /** The lineage of the run's request, for the events the orchestrator writes about it. */
+    public synchronized Optional<Lineage> lineage(String runId) {
+        return Optional.ofNullable(runs.get(runId)).map(r -> r.lineage);
+    }
+
+    /** The run's request, if seen. */
+    public synchronized Optional<TrainingRequested> request(String runId) {
+        return Optional.ofNullable(runs.get(runId)).map(r -> r.request);
     }
 
     public synchronized boolean isDeleted(String runId) {

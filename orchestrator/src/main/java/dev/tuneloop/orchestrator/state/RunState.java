@@ -3,6 +3,7 @@ package dev.tuneloop.orchestrator.state;
 import dev.tuneloop.contracts.CheckpointEvaluated;
 import dev.tuneloop.contracts.CheckpointSaved;
 import dev.tuneloop.contracts.EventPayload;
+import dev.tuneloop.contracts.Lineage;
 import dev.tuneloop.contracts.RunCancelled;
 import dev.tuneloop.contracts.RunCompleted;
 import dev.tuneloop.contracts.RunFailed;
@@ -18,6 +19,7 @@ import java.util.UUID;
 final class RunState {
     final String runId;
     TrainingRequested request;
+    Lineage lineage;
     Instant requestedAt;
     TrainingStarted started;
     TrainingProgressed progress;
