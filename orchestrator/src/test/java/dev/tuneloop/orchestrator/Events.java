@@ -25,6 +25,13 @@ public final class Events {
 
     private Events() {}
 
+    /** A {@code POST /runs} body; format it with a run id. */
+    public static final String RUN_BODY = """
+            {"runId": "%s", "modelId": "Qwen/Qwen2.5-0.5B-Instruct",
+             "trainDataUri": "s3://tuneloop/datasets/squad/train.jsonl",
+             "evalDataUri": "s3://tuneloop/datasets/squad/dev.jsonl",
+             "hyperParameters": {"epochs": 2, "lr": 0.0003, "targetModules": ["q_proj", "v_proj"]}}""";
+
     public static <P extends EventPayload> EventEnvelope<P> event(String runId, P payload, Instant at) {
         return EventEnvelope.create(runId, LINEAGE, payload, at);
     }

@@ -10,12 +10,16 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -25,18 +29,38 @@ public final class Topic {
     private Topic() {}
 
     /** Publishes {@code event} to its topic under its key, as a worker or the evaluator would. */
-    public static void produce(EventEnvelope<?> event) {
-        produceRaw(event.topic(), event.key(), EventCodec.toBytes(event));
+    public static RecordMetadata produce(EventEnvelope<?> event) {
+        return produceRaw(event.topic(), event.key(), EventCodec.toBytes(event));
     }
 
-    public static void produceRaw(String topic, String key, byte[] value) {
+    public static RecordMetadata produceRaw(String topic, String key, byte[] value) {
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, BrokerAndStore.bootstrapServers(),
                 ProducerConfig.ACKS_CONFIG, "all"), new ByteArraySerializer(), new ByteArraySerializer())) {
-            producer.send(new ProducerRecord<>(topic, key == null ? null : key.getBytes(StandardCharsets.UTF_8),
-                    value)).get(30, TimeUnit.SECONDS);
+            return producer.send(new ProducerRecord<>(topic,
+                    key == null ? null : key.getBytes(StandardCharsets.UTF_8), value)).get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             throw new IllegalStateException("cannot produce to " + topic, e);
+        }
+    }
+
+    /**
+     * Waits until consumer group {@code group} committed past {@code record}: the orchestrator commits after the
+     * side effects of a batch, so its promotions and dead letters for the record are done by then.
+     */
+    public static void awaitHandled(String group, RecordMetadata record) {
+        TopicPartition tp = new TopicPartition(record.topic(), record.partition());
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                BrokerAndStore.bootstrapServers()))) {
+            until(group + " handled " + tp + "@" + record.offset(), () -> {
+                try {
+                    OffsetAndMetadata committed = admin.listConsumerGroupOffsets(group)
+                            .partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS).get(tp);
+                    return committed != null && committed.offset() > record.offset();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
         }
     }
 
