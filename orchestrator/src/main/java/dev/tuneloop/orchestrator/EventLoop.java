@@ -10,6 +10,7 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import java.util.ArrayList;
 import java.util.List;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.slf4j.Logger;
@@ -17,7 +18,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs the event consumer on its own thread from start-up to shut-down: rebuilds the registry from the state topics,
- * then applies new events, fails runs whose events are malformed, and promotes after every change.
+ * then applies new events, fails runs whose events are malformed, promotes after every change, and starts runs
+ * for new datasets.
  */
 @ApplicationScoped
 public class EventLoop {
@@ -31,9 +33,11 @@ public class EventLoop {
 
     EventLoop(@ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers, OrchestratorConfig config,
             RunRegistry registry, EventPublisher publisher, RunCommands commands, Promoter promoter,
-            MeterRegistry meters) {
-        this.consumer = new EventConsumer(bootstrapServers, config.consumerGroup(), STATE_TOPICS, publisher,
-                new EventConsumer.Handlers(registry::apply, commands::failRun, promoter::reconcile));
+            DatasetTriggers triggers, MeterRegistry meters) {
+        List<String> topics = new ArrayList<>(STATE_TOPICS);
+        topics.add(Topics.DATASET_NOTIFICATIONS);
+        this.consumer = new EventConsumer(bootstrapServers, config.consumerGroup(), topics, publisher,
+                new EventConsumer.Handlers(registry::apply, commands::failRun, promoter::reconcile, triggers::on));
         this.thread = new Thread(consumer, "tuneloop-event-consumer");
         thread.setDaemon(true);
         Gauge.builder("tuneloop.orchestrator.dead.letters", consumer, EventConsumer::deadLettered)

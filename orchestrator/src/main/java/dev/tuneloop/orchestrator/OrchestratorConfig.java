@@ -4,6 +4,7 @@ import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /** Everything the orchestrator is configured with, under {@code tuneloop.orchestrator.*}; validated at start-up. */
@@ -40,6 +41,30 @@ public interface OrchestratorConfig {
     HyperParameterDefaults defaults();
 
     Storage storage();
+
+    /**
+     * Retraining triggers, keyed by {@code bucket/prefix} (quote the key: {@code triggers."tuneloop/datasets/squad/"}):
+     * an object created under the prefix starts a run configured here. None by default.
+     */
+    Map<String, Trigger> triggers();
+
+    /** The run a new dataset object under a watched prefix starts; the object is its training data. */
+    interface Trigger {
+        /** Base model, a Hugging Face id. */
+        String modelId();
+
+        @WithDefault("main")
+        String modelRevision();
+
+        /** The eval set every triggered run is scored on ({@code s3://} or {@code https://}). */
+        String evalDataUri();
+
+        /** false: train a fresh LoRA; true: start from the adapter currently promoted (fresh if none is). */
+        @WithDefault("false")
+        boolean fromPromoted();
+
+        HyperParameterDefaults hyperParameters();
+    }
 
     /** The object store holding run folders ({@code s3://<bucket>/<runs-prefix><run id>/}). */
     interface Storage {

@@ -1,5 +1,6 @@
 package dev.tuneloop.orchestrator;
 
+import dev.tuneloop.contracts.HyperParameters;
 import dev.tuneloop.orchestrator.messaging.EventPublisher;
 import dev.tuneloop.orchestrator.state.PromotionPolicy;
 import dev.tuneloop.orchestrator.state.RunRegistry;
@@ -9,10 +10,15 @@ import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 import java.time.Clock;
+import java.util.Map;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Builds the plain-Java parts from the configuration; the only CDI producers of the service. */
 public class Wiring {
+    private static final Logger LOG = LoggerFactory.getLogger(Wiring.class);
+
     @Produces
     @Singleton
     RunRegistry registry(OrchestratorConfig config) {
@@ -47,6 +53,31 @@ public class Wiring {
     Promoter promoter(RunRegistry registry, EventPublisher publisher, OrchestratorConfig config) {
         return new Promoter(registry, new PromotionPolicy(config.promotionMargin()), config.servedModel(),
                 publisher::publish, config.version(), Clock.systemUTC());
+    }
+
+    @Produces
+    @Singleton
+    DatasetTriggers triggers(OrchestratorConfig config, RunRegistry registry, RunCommands commands) {
+        Map<String, DatasetTriggers.Trigger> byPrefix = DatasetTriggers.from(config.triggers(), t ->
+                new DatasetTriggers.Trigger(t.modelId(), t.modelRevision(), t.evalDataUri(), t.fromPromoted(),
+                        hyperParameters(t.hyperParameters())));
+        for (String prefix : byPrefix.keySet()) {
+            int slash = prefix.indexOf('/');
+            if (slash < 3) {
+                throw new IllegalArgumentException("tuneloop.orchestrator.triggers key '" + prefix
+                        + "' must be bucket/prefix, e.g. \"tuneloop/datasets/squad/\"");
+            }
+        }
+        if (!byPrefix.isEmpty()) {
+            LOG.info("watching for new datasets under {}", byPrefix.keySet());
+        }
+        return new DatasetTriggers(byPrefix, registry, commands, config.servedModel());
+    }
+
+    static HyperParameters hyperParameters(OrchestratorConfig.HyperParameterDefaults d) {
+        return new HyperParameters(d.epochs(), d.lr(), d.warmupRatio(), d.weightDecay(), d.maxGradNorm(),
+                d.batchSize(), d.gradAccum(), d.loraR(), d.loraAlpha(), d.loraDropout(), d.targetModules(),
+                d.maxSeqLen(), d.saveEveryEpochs(), d.saveEverySteps(), d.evalLimit(), d.promptMode(), d.seed());
     }
 
     @Produces

@@ -30,6 +30,10 @@ public class BrokerAndStore implements QuarkusTestResourceLifecycleManager {
             throw new IllegalStateException("cannot create bucket " + BUCKET + " on " + s3Endpoint, e);
         }
         return Map.of(
+                "tuneloop.orchestrator.triggers.\"tuneloop/datasets/squad/\".model-id", "Qwen/Qwen2.5-0.5B-Instruct",
+                "tuneloop.orchestrator.triggers.\"tuneloop/datasets/squad/\".eval-data-uri",
+                "s3://tuneloop/eval/dev-12.jsonl",
+                "tuneloop.orchestrator.triggers.\"tuneloop/datasets/squad/\".hyper-parameters.epochs", "1",
                 "kafka.bootstrap.servers", kafka.bootstrapServers(),
                 "tuneloop.orchestrator.storage.endpoint", s3Endpoint,
                 "tuneloop.orchestrator.storage.access-key", S3ProxyServer.ACCESS_KEY,

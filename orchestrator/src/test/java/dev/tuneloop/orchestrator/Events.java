@@ -12,6 +12,7 @@ import dev.tuneloop.contracts.HyperParameters;
 import dev.tuneloop.contracts.Lineage;
 import dev.tuneloop.contracts.StoredObject;
 import dev.tuneloop.contracts.TrainingRequested;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -31,6 +32,18 @@ public final class Events {
              "trainDataUri": "s3://tuneloop/datasets/squad/train.jsonl",
              "evalDataUri": "s3://tuneloop/datasets/squad/dev.jsonl",
              "hyperParameters": {"epochs": 2, "lr": 0.0003, "targetModules": ["q_proj", "v_proj"]}}""";
+
+    /** MinIO's Kafka-target JSON for one object event; {@code key} as MinIO writes it in the record (URL-encoded). */
+    public static byte[] notification(String eventName, String bucket, String encodedKey, String decodedKey,
+            String eTag) {
+        String etag = eTag == null ? "" : ",\"eTag\":\"" + eTag + "\"";
+        return ("{\"EventName\":\"" + eventName + "\",\"Key\":\"" + bucket + "/" + decodedKey + "\","
+                + "\"Records\":[{\"eventVersion\":\"2.0\",\"eventSource\":\"minio:s3\","
+                + "\"eventTime\":\"2026-03-01T12:00:00.000Z\",\"eventName\":\"" + eventName + "\","
+                + "\"s3\":{\"bucket\":{\"name\":\"" + bucket + "\"},\"object\":{\"key\":\"" + encodedKey
+                + "\",\"size\":1234" + etag + ",\"sequencer\":\"1829A3F2C1D0E8A4\"}}}]}")
+                .getBytes(StandardCharsets.UTF_8);
+    }
 
     public static <P extends EventPayload> EventEnvelope<P> event(String runId, P payload, Instant at) {
         return EventEnvelope.create(runId, LINEAGE, payload, at);

@@ -50,7 +50,8 @@ class RestartTest {
         try (EventPublisher publisher = new EventPublisher(BrokerAndStore.bootstrapServers(), Duration.ofSeconds(10))) {
             EventConsumer consumer = new EventConsumer(BrokerAndStore.bootstrapServers(), config.consumerGroup(),
                     EventLoop.STATE_TOPICS, publisher,
-                    new EventConsumer.Handlers(rebuilt::apply, (id, reason) -> failed.add(id), () -> { }));
+                    new EventConsumer.Handlers(rebuilt::apply, (id, reason) -> failed.add(id), () -> { },
+                            n -> { }));
             Thread thread = new Thread(consumer, "restarted-consumer");
             thread.start();
             try {

@@ -3,6 +3,7 @@ package dev.tuneloop.orchestrator.messaging;
 import dev.tuneloop.contracts.EventCodec;
 import dev.tuneloop.contracts.EventEnvelope;
 import dev.tuneloop.contracts.MalformedEventException;
+import dev.tuneloop.contracts.MinioNotification;
 import dev.tuneloop.contracts.Topics;
 import dev.tuneloop.contracts.UnknownEvent;
 import java.nio.charset.StandardCharsets;
@@ -15,6 +16,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -54,9 +56,11 @@ public final class EventConsumer implements Runnable {
      * @param runFailed called with a run id and a reason when a malformed record names a run (only for records
      *     not handled before)
      * @param afterChanges side effects of a changed state (promotions, retention); runs only once live
+     * @param notification handles a MinIO notification from {@link Topics#DATASET_NOTIFICATIONS}; only once live,
+     *     so that it sees every run already requested
      */
     public record Handlers(Predicate<EventEnvelope<?>> apply, BiConsumer<String, String> runFailed,
-            Runnable afterChanges) {}
+            Runnable afterChanges, Consumer<MinioNotification> notification) {}
 
     private final Map<String, Object> config;
     private final List<String> topics;
@@ -105,10 +109,17 @@ public final class EventConsumer implements Runnable {
             if (partitions.isEmpty()) {
                 return;
             }
+            // State topics are read from the beginning; notifications go on from where they were handled, and only
+            // once the state is rebuilt.
+            List<TopicPartition> state = partitions.stream()
+                    .filter(tp -> !tp.topic().equals(Topics.DATASET_NOTIFICATIONS)).toList();
+            List<TopicPartition> notifications = partitions.stream()
+                    .filter(tp -> tp.topic().equals(Topics.DATASET_NOTIFICATIONS)).toList();
             kafka.assign(partitions);
             Map<TopicPartition, Long> handledUpTo = handledOffsets(kafka, partitions);
-            Map<TopicPartition, Long> end = kafka.endOffsets(partitions);
-            kafka.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = kafka.endOffsets(state);
+            kafka.seekToBeginning(state);
+            kafka.pause(notifications);
             long total = end.values().stream().mapToLong(Long::longValue).sum();
             status = "rebuilding state from " + total + " records on " + topics;
             LOG.info("rebuilding state from {} records on {} (handled before: {})", total, topics, handledUpTo);
@@ -119,6 +130,7 @@ public final class EventConsumer implements Runnable {
                 if (!live && caughtUp(kafka, end)) {
                     live = true;
                     changed = true;
+                    kafka.resume(notifications);
                     status = "live";
                     LOG.info("state rebuilt from {} records; live", total);
                 }
@@ -170,6 +182,10 @@ public final class EventConsumer implements Runnable {
     }
 
     private boolean handle(ConsumerRecord<byte[], byte[]> record, boolean firstTime) {
+        if (record.topic().equals(Topics.DATASET_NOTIFICATIONS)) {
+            handleNotification(record, firstTime);
+            return false;
+        }
         EventEnvelope<?> event;
         try {
             event = EventCodec.fromBytes(record.topic(), record.value());
@@ -191,6 +207,23 @@ public final class EventConsumer implements Runnable {
             reject(record, "cannot apply " + event.header().type() + " " + event.header().eventId() + ": " + e,
                     firstTime);
             return false;
+        }
+    }
+
+    private void handleNotification(ConsumerRecord<byte[], byte[]> record, boolean firstTime) {
+        MinioNotification notification;
+        try {
+            notification = MinioNotification.fromBytes(record.topic(), record.value());
+        } catch (MalformedEventException e) {
+            reject(record, e.reason(), firstTime);
+            return;
+        }
+        try {
+            handlers.notification().accept(notification);
+        } catch (PublishException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            reject(record, "cannot start a run for " + notification.key() + ": " + e.getMessage(), firstTime);
         }
     }
 
