@@ -18,8 +18,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs the event consumer on its own thread from start-up to shut-down: rebuilds the registry from the state topics,
- * then applies new events, fails runs whose events are malformed, promotes after every change, and starts runs
- * for new datasets.
+ * then applies new events, fails runs whose events are malformed, promotes and applies checkpoint retention after
+ * every change, and starts runs for new datasets.
  */
 @ApplicationScoped
 public class EventLoop {
@@ -33,11 +33,14 @@ public class EventLoop {
 
     EventLoop(@ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers, OrchestratorConfig config,
             RunRegistry registry, EventPublisher publisher, RunCommands commands, Promoter promoter,
-            DatasetTriggers triggers, MeterRegistry meters) {
+            DatasetTriggers triggers, CheckpointPruner pruner, MeterRegistry meters) {
         List<String> topics = new ArrayList<>(STATE_TOPICS);
         topics.add(Topics.DATASET_NOTIFICATIONS);
         this.consumer = new EventConsumer(bootstrapServers, config.consumerGroup(), topics, publisher,
-                new EventConsumer.Handlers(registry::apply, commands::failRun, promoter::reconcile, triggers::on));
+                new EventConsumer.Handlers(registry::apply, commands::failRun, () -> {
+                    promoter.reconcile();
+                    pruner.prune();
+                }, triggers::on));
         this.thread = new Thread(consumer, "tuneloop-event-consumer");
         thread.setDaemon(true);
         Gauge.builder("tuneloop.orchestrator.dead.letters", consumer, EventConsumer::deadLettered)

@@ -57,6 +57,12 @@ public class Wiring {
 
     @Produces
     @Singleton
+    CheckpointPruner pruner(RunRegistry registry, ObjectStore store, OrchestratorConfig config) {
+        return new CheckpointPruner(registry, store, config.storage().runsPrefix());
+    }
+
+    @Produces
+    @Singleton
     DatasetTriggers triggers(OrchestratorConfig config, RunRegistry registry, RunCommands commands) {
         Map<String, DatasetTriggers.Trigger> byPrefix = DatasetTriggers.from(config.triggers(), t ->
                 new DatasetTriggers.Trigger(t.modelId(), t.modelRevision(), t.evalDataUri(), t.fromPromoted(),

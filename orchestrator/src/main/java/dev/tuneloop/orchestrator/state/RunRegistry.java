@@ -127,6 +127,11 @@ public final class RunRegistry {
                 .toList();
     }
 
+    /** The ids of every run known (not deleted). */
+    public synchronized List<String> runIds() {
+        return runs.keySet().stream().sorted().toList();
+    }
+
     /** True if a run with this id was requested or seen, or was deleted: its id cannot be used again. */
     public synchronized boolean isTaken(String runId) {
         return runs.containsKey(runId) || deleted.contains(runId);

@@ -33,8 +33,8 @@ public record RunView(String runId, RunStatus status, String statusReason, Insta
      *     are {@code null} until then
      * @param exactMatch EM on the run's {@code evalSetId}; {@code null} if not evaluated there
      * @param f1 F1 on the run's {@code evalSetId}; {@code null} if not evaluated there
-     * @param retained kept by the retention rule (last K, the best, not yet evaluated, or promoted); the objects of
-     *     a checkpoint that is not retained are deleted
+     * @param retained kept by the retention rule (last K, the best, not yet evaluated, or promoted); the orchestrator
+     *     deletes the objects of a checkpoint that is not retained, and it cannot be promoted any more
      * @param promoted whether this checkpoint is the adapter currently promoted for some served model
      * @param scores its scores on every eval set
      */

@@ -11,6 +11,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tuneloop.contracts.AdapterFiles;
 import dev.tuneloop.contracts.AdapterPromoted;
 import dev.tuneloop.contracts.EventEnvelope;
 import dev.tuneloop.contracts.RunCompleted;
@@ -20,6 +21,9 @@ import dev.tuneloop.contracts.TrainingStarted;
 import dev.tuneloop.orchestrator.BrokerAndStore;
 import dev.tuneloop.orchestrator.Events;
 import dev.tuneloop.orchestrator.Topic;
+import dev.tuneloop.storage.ObjectStore;
+import dev.tuneloop.storage.ObjectUri;
+import dev.tuneloop.storage.StorageException;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
@@ -39,11 +43,18 @@ class PromotionFlowTest {
     private static final String GROUP = "tuneloop-orchestrator";
 
     @Test
-    void checkpointsAreShownWithScoresAndPromotedByThePolicyUnlessPinned() {
+    void checkpointsAreShownWithScoresAndPromotedByThePolicyUnlessPinned() throws Exception {
         Topic.until("ready", () -> given().get("/q/health/ready").statusCode() == 200);
         given().contentType(ContentType.JSON).body(Events.RUN_BODY.formatted(RUN)).post("/runs")
                 .then().statusCode(201);
         Topic.produce(event(RUN, new TrainingStarted("worker-1", 1, 0)));
+        try (ObjectStore store = BrokerAndStore.store()) {
+            for (String checkpoint : List.of("c1", "c2")) {
+                for (String file : List.of(AdapterFiles.CONFIG, AdapterFiles.WEIGHTS)) {
+                    store.putBytes(ObjectUri.parse(Events.prefix(RUN, checkpoint) + file), new byte[] {1});
+                }
+            }
+        }
 
         // The evaluation arrives before its checkpoint: nothing to serve until the files are known.
         Topic.produce(event(RUN, evaluated("c1", 60, EVAL_SET_A)));
@@ -100,6 +111,11 @@ class PromotionFlowTest {
         Topic.until("completed", () -> "COMPLETED".equals(given().get("/runs/" + RUN).path("status")));
         // Retention (last 3, the best, the promoted): c1 is no longer kept.
         given().get("/runs/" + RUN).then().body("checkpoints.retained", contains(false, true, true, true));
+        try (ObjectStore store = BrokerAndStore.store()) {
+            Topic.until("c1's objects are deleted",
+                    () -> list(store, Events.prefix(RUN, "c1")).isEmpty());
+            assertEquals(2, list(store, Events.prefix(RUN, "c2")).size(), "c2 is among the last 3");
+        }
         given().delete("/runs/" + RUN).then().statusCode(409).body("message", containsString("promoted"));
     }
 
@@ -112,6 +128,14 @@ class PromotionFlowTest {
                 .post("/promotions").then().statusCode(400).body("fieldErrors[0].field", equalTo("extra"));
         given().contentType(ContentType.JSON).body("{\"checkpoint\": \"c1\"}")
                 .post("/promotions").then().statusCode(400).body("fieldErrors.field", contains("runId"));
+    }
+
+    private static List<ObjectUri> list(ObjectStore store, String folder) {
+        try {
+            return store.list(ObjectUri.parse(folder));
+        } catch (StorageException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static List<AdapterPromoted> awaitPromotions(int count) {
