@@ -4,6 +4,7 @@ import dev.tuneloop.contracts.Topics;
 import dev.tuneloop.orchestrator.messaging.EventConsumer;
 import dev.tuneloop.orchestrator.messaging.EventPublisher;
 import dev.tuneloop.orchestrator.state.RunRegistry;
+import dev.tuneloop.storage.ObjectStore;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
@@ -28,12 +29,16 @@ public class EventLoop {
     static final List<String> STATE_TOPICS = List.of(Topics.TRAINING_REQUESTED, Topics.RUN_EVENTS,
             Topics.CHECKPOINT_SAVED, Topics.CHECKPOINT_EVALUATED, Topics.ADAPTER_PROMOTED);
 
+    private final OrchestratorConfig config;
+    private final ObjectStore store;
     private final EventConsumer consumer;
     private final Thread thread;
 
     EventLoop(@ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers, OrchestratorConfig config,
             RunRegistry registry, EventPublisher publisher, RunCommands commands, Promoter promoter,
-            DatasetTriggers triggers, CheckpointPruner pruner, MeterRegistry meters) {
+            DatasetTriggers triggers, CheckpointPruner pruner, ObjectStore store, MeterRegistry meters) {
+        this.config = config;
+        this.store = store;
         List<String> topics = new ArrayList<>(STATE_TOPICS);
         topics.add(Topics.DATASET_NOTIFICATIONS);
         this.consumer = new EventConsumer(bootstrapServers, config.consumerGroup(), topics, publisher,
@@ -52,6 +57,10 @@ public class EventLoop {
     }
 
     void start(@Observes StartupEvent event) {
+        LOG.info("orchestrator: served model {}, promotion margin {} F1, keep last {} checkpoints, storage {}, "
+                + "runs under {}, dataset triggers {}", config.servedModel(), config.promotionMargin(),
+                config.keepLastCheckpoints(), store.settings(), config.storage().runsPrefix(),
+                config.triggers().keySet());
         thread.start();
     }
 

@@ -60,7 +60,8 @@ class RunsApiTest {
                 .then().statusCode(201);
         given().contentType(ContentType.JSON).body(RUN_BODY.formatted("api-run-2")).post("/runs")
                 .then().statusCode(200).body("runId", equalTo("api-run-2"));
-        given().contentType(ContentType.JSON).body(RUN_BODY.formatted("api-run-2").replace("\"epochs\": 2", "\"epochs\": 5"))
+        given().contentType(ContentType.JSON)
+                .body(RUN_BODY.formatted("api-run-2").replace("\"epochs\": 2", "\"epochs\": 5"))
                 .post("/runs")
                 .then().statusCode(409).body("message", containsString("api-run-2"));
         // A publish is acknowledged before the response, so the topic holds everything the requests published.

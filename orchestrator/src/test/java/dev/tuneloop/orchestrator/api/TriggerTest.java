@@ -29,7 +29,8 @@ class TriggerTest {
     void aNewDatasetStartsOneRunHoweverOftenItsNotificationComes() {
         Topic.until("ready", () -> given().get("/q/health/ready").statusCode() == 200);
         byte[] notification = Events.notification("s3:ObjectCreated:Put", "tuneloop",
-                "datasets%2Fsquad%2Fnew+data.jsonl", "datasets/squad/new data.jsonl", "9b2cf535f27731c974343645a3985328");
+                "datasets%2Fsquad%2Fnew+data.jsonl", "datasets/squad/new data.jsonl",
+                "9b2cf535f27731c974343645a3985328");
         String runId = MinioNotification.fromBytes(Topics.DATASET_NOTIFICATIONS, notification).derivedRunId();
         Topic.produceRaw(Topics.DATASET_NOTIFICATIONS, "tuneloop/datasets/squad/new data.jsonl", notification);
         Topic.produceRaw(Topics.DATASET_NOTIFICATIONS, "tuneloop/datasets/squad/new data.jsonl", notification);
