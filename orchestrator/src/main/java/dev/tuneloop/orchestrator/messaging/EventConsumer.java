@@ -26,6 +26,7 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
@@ -254,10 +255,20 @@ public final class EventConsumer implements Runnable {
 
     private List<TopicPartition> awaitTopics(KafkaConsumer<byte[], byte[]> kafka) {
         while (running) {
+            status = "looking up topics " + topics;
             List<TopicPartition> partitions = new ArrayList<>();
             List<String> missing = new ArrayList<>();
             for (String topic : topics) {
-                List<PartitionInfo> infos = kafka.partitionsFor(topic, Duration.ofSeconds(10));
+                List<PartitionInfo> infos;
+                try {
+                    infos = kafka.partitionsFor(topic, Duration.ofSeconds(10));
+                } catch (TimeoutException e) {
+                    status = "waiting for the Kafka broker at " + config.get(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG)
+                            + ": " + e.getMessage();
+                    LOG.warn(status);
+                    missing.add(topic);
+                    continue;
+                }
                 if (infos == null || infos.isEmpty()) {
                     missing.add(topic);
                 } else {
@@ -267,8 +278,10 @@ public final class EventConsumer implements Runnable {
             if (missing.isEmpty()) {
                 return partitions;
             }
-            status = "waiting for topics " + missing + " (create them as listed in dev.tuneloop.contracts.Topics)";
-            LOG.warn(status);
+            if (!status.startsWith("waiting for the Kafka broker")) {
+                status = "waiting for topics " + missing + " (create them as listed in dev.tuneloop.contracts.Topics)";
+                LOG.warn(status);
+            }
             sleep(RETRY);
         }
         return List.of();
