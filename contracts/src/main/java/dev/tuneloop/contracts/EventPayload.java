@@ -6,7 +6,7 @@ package dev.tuneloop.contracts;
  */
 public sealed interface EventPayload
         permits TrainingRequested, TrainingStarted, TrainingProgressed, CheckpointSaved, CheckpointEvaluated,
-                AdapterPromoted, RunCompleted, RunFailed, RunCancelled, CancelRequested, UnknownEvent {
+                AdapterPromoted, RunCompleted, RunFailed, RunCancelled, CancelRequested, RunDeleted, UnknownEvent {
 
     /** The Kafka record key: the run id, except where a payload is keyed by something else. */
     default String partitionKey(EventHeader header) {

@@ -14,7 +14,8 @@ public enum EventType {
     RUN_COMPLETED(RunCompleted.class, Topics.RUN_EVENTS, 1),
     RUN_FAILED(RunFailed.class, Topics.RUN_EVENTS, 1),
     RUN_CANCELLED(RunCancelled.class, Topics.RUN_EVENTS, 1),
-    CANCEL_REQUESTED(CancelRequested.class, Topics.RUN_EVENTS, 1);
+    CANCEL_REQUESTED(CancelRequested.class, Topics.RUN_EVENTS, 1),
+    RUN_DELETED(RunDeleted.class, Topics.RUN_EVENTS, 1);
 
     private final Class<? extends EventPayload> payloadClass;
     private final String topic;

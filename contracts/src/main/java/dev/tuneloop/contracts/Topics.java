@@ -9,10 +9,10 @@ import java.util.Map;
  * <p>Keys: every topic is keyed by run id except {@link #ADAPTER_PROMOTED} (served model name) and the two topics
  * whose producers are not ours ({@link #DATASET_NOTIFICATIONS}: MinIO keys by {@code bucket/key};
  * {@link #DEAD_LETTER}: the original key). All of a run's lifecycle events — {@code TrainingStarted},
- * {@code TrainingProgressed}, {@code CancelRequested}, {@code RunCompleted}, {@code RunFailed}, {@code RunCancelled}
- * — share {@link #RUN_EVENTS}, so one partition holds them in the order they were produced. Checkpoint events have
- * their own topics (other consumers, other rates); nothing orders them against run events, which is why
- * {@link RunCompleted} lists the run's checkpoints.
+ * {@code TrainingProgressed}, {@code CancelRequested}, {@code RunCompleted}, {@code RunFailed}, {@code RunCancelled},
+ * {@code RunDeleted} — share {@link #RUN_EVENTS}, so one partition holds them in the order they were produced.
+ * Checkpoint events have their own topics (other consumers, other rates); nothing orders them against run events,
+ * which is why {@link RunCompleted} lists the run's checkpoints.
  *
  * <p>Retention: the topics the orchestrator rebuilds its state from keep everything ({@code retention.ms=-1});
  * {@link #ADAPTER_PROMOTED} is compacted to the latest promotion per served model.

@@ -60,6 +60,7 @@ final class SampleEvents {
             case RUN_FAILED -> new RunFailed("train", "loss became NaN at step 233");
             case RUN_CANCELLED -> new RunCancelled("superseded by run-20260301-c3d4", 250);
             case CANCEL_REQUESTED -> new CancelRequested("alice", "superseded by run-20260301-c3d4");
+            case RUN_DELETED -> new RunDeleted("alice", 14);
         };
         UUID id = UUID.fromString(String.format("6f1c2a3e-0000-4000-8000-%012d", type.ordinal() + 1));
         return new EventEnvelope<>(new EventHeader(id, type.typeName(), 1, AT, RUN_ID, LINEAGE), payload);

@@ -35,7 +35,8 @@ class TopicsTest {
                 .filter(t -> t.topic().equals(Topics.RUN_EVENTS))
                 .collect(Collectors.toSet());
         assertEquals(Set.of(EventType.TRAINING_STARTED, EventType.TRAINING_PROGRESSED, EventType.CANCEL_REQUESTED,
-                EventType.RUN_COMPLETED, EventType.RUN_FAILED, EventType.RUN_CANCELLED), onRunEvents);
+                EventType.RUN_COMPLETED, EventType.RUN_FAILED, EventType.RUN_CANCELLED, EventType.RUN_DELETED),
+                onRunEvents);
     }
 
     @Test

@@ -1,0 +1,65 @@
+package dev.tuneloop.orchestrator.api;
+
+import dev.tuneloop.contracts.HyperParameters;
+import dev.tuneloop.contracts.TrainingRequested;
+import dev.tuneloop.orchestrator.CommandException;
+import dev.tuneloop.orchestrator.OrchestratorConfig;
+import dev.tuneloop.storage.ObjectUri;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.Pattern;
+import java.net.URI;
+import java.net.URISyntaxException;
+
+/**
+ * The body of {@code POST /runs}. Hyper-parameters left out take the configured defaults
+ * ({@code tuneloop.orchestrator.defaults.*}).
+ *
+ * @param runId optional: the run's id, which also makes the request idempotent; a UUID-based id when left out
+ * @param modelId base model, a Hugging Face id
+ * @param modelRevision base model revision; {@code main} when left out
+ * @param trainDataUri {@code s3://bucket/key} or {@code https://...}
+ * @param evalDataUri {@code s3://bucket/key} or {@code https://...}
+ * @param initAdapter optional adapter folder to start from ({@code s3://.../}) instead of a fresh LoRA
+ */
+public record CreateRunRequest(
+        @Pattern(regexp = Api.RUN_ID, message = Api.RUN_ID_MESSAGE) String runId,
+        @NotBlank String modelId,
+        String modelRevision,
+        @NotBlank @Pattern(regexp = DATA_URI, message = DATA_URI_MESSAGE) String trainDataUri,
+        @NotBlank @Pattern(regexp = DATA_URI, message = DATA_URI_MESSAGE) String evalDataUri,
+        @Valid HyperParametersRequest hyperParameters,
+        @Pattern(regexp = "s3://\\S+/", message = "must be an s3:// folder ending with '/'") String initAdapter) {
+    static final String DATA_URI = "(s3|https)://\\S+";
+    static final String DATA_URI_MESSAGE = "must be an s3:// or https:// URI";
+
+    /** The event this request asks for; a value the contract refuses is a 400 naming the field. */
+    TrainingRequested toEvent(OrchestratorConfig.HyperParameterDefaults defaults) {
+        checkUri("trainDataUri", trainDataUri);
+        checkUri("evalDataUri", evalDataUri);
+        if (initAdapter != null) {
+            checkUri("initAdapter", initAdapter);
+        }
+        HyperParametersRequest h = hyperParameters == null ? HyperParametersRequest.EMPTY : hyperParameters;
+        HyperParameters merged;
+        try {
+            merged = h.withDefaults(defaults);
+        } catch (IllegalArgumentException e) {
+            throw CommandException.invalid("hyperParameters", e.getMessage());
+        }
+        String revision = modelRevision == null || modelRevision.isBlank() ? "main" : modelRevision;
+        return new TrainingRequested(modelId, revision, trainDataUri, evalDataUri, merged, initAdapter);
+    }
+
+    private static void checkUri(String field, String value) {
+        try {
+            if (value.startsWith(ObjectUri.SCHEME)) {
+                ObjectUri.parse(value);
+            } else if (new URI(value).getHost() == null) {
+                throw CommandException.invalid(field, "URL " + value + " has no host");
+            }
+        } catch (IllegalArgumentException | URISyntaxException e) {
+            throw CommandException.invalid(field, e.getMessage());
+        }
+    }
+}
