@@ -93,7 +93,7 @@ spec:
       volumes:
         - name: tmp
           emptyDir:
-            sizeLimit: 1Gi
+            sizeLimit: {{ $root.Values.tmpSizeLimit }}
         {{- if .ml }}
         - name: djl-cache
           emptyDir:

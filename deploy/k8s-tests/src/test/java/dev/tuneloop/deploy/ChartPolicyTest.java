@@ -211,7 +211,9 @@ class ChartPolicyTest {
             JsonNode trigger = so.at("/spec/triggers/0");
             assertEquals("kafka", trigger.path("type").asText());
             String group = keda.one("ConfigMap", "tl-tuneloop-" + component)
-                    .at("/data/TUNELOOP_" + component.toUpperCase() + "_CONSUMER_GROUP").asText();
+                    .at("/data/TUNELOOP_" + (component.equals("eval") ? "EVALUATOR" : "TRAINER")
+                            + "_MESSAGING_GROUP_ID").asText();
+            assertFalse(group.isEmpty(), component + ": consumer group in the ConfigMap");
             assertEquals(group, trigger.at("/metadata/consumerGroup").asText(),
                     component + ": KEDA must watch the group the workers consume with");
             assertEquals(keda.one("ConfigMap", "tl-tuneloop-common").at("/data/KAFKA_BOOTSTRAP_SERVERS").asText(),
