@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tuneloop.deploy.Rendered.PodSpec;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -104,7 +105,7 @@ class ChartPolicyTest {
         }
         for (ObjectNode d : rendered.ofKind("Deployment")) {
             JsonNode env = d.at("/spec/template/spec/containers/0/env");
-            Map<String, JsonNode> byName = new java.util.HashMap<>();
+            Map<String, JsonNode> byName = new HashMap<>();
             env.forEach(e -> byName.put(e.path("name").asText(), e));
             for (String name : List.of("TUNELOOP_S3_ACCESS_KEY", "TUNELOOP_S3_SECRET_KEY")) {
                 JsonNode ref = byName.get(name);

@@ -1,11 +1,13 @@
 package dev.tuneloop.deploy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tuneloop.deploy.SchemaValidator.Verdict;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -142,6 +144,13 @@ class ManifestSchemaTest {
         assertEquals("no-schema", verdicts.get(1).status());
         assertEquals(2, SchemaValidator.problems(verdicts, UNCHECKED).size(),
                 "kinds without a schema fail unless listed as unchecked");
+    }
+
+    @Test
+    void duplicateKeysFailTheParseAsTheyFailKubectl() {
+        String yaml = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  A: \"1\"\n  A: \"2\"\n";
+        UncheckedIOException e = assertThrows(UncheckedIOException.class, () -> Chart.parse(yaml));
+        assertTrue(e.getMessage().contains("Duplicate field 'A'"), e.getMessage());
     }
 
     @Test

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -44,7 +45,7 @@ final class SchemaValidator {
                 boolean lockChanged = !Files.exists(work.resolve("package-lock.json"))
                         || Files.mismatch(src.resolve("package-lock.json"), work.resolve("package-lock.json")) != -1;
                 for (String file : FILES) {
-                    Files.copy(src.resolve(file), work.resolve(file), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    Files.copy(src.resolve(file), work.resolve(file), StandardCopyOption.REPLACE_EXISTING);
                 }
                 if (lockChanged || !Files.exists(work.resolve("node_modules/.package-lock.json"))) {
                     run(work, 300, "npm", "ci", "--no-audit", "--no-fund", "--loglevel=error");
