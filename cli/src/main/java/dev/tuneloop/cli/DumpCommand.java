@@ -55,7 +55,7 @@ final class DumpCommand {
             throw new IllegalArgumentException(in + ": tensor 'labels' has no position != -100 after the shift"
                     + " (labels[:, 1:]), so the loss is undefined");
         }
-        try (Qwen2ForCausalLM lm = Qwen2Weights.load(modelDir, Device.cpu())) {
+        try (Qwen2ForCausalLM lm = Qwen2Weights.load(modelDir, ModelPaths.device())) {
             int vocab = lm.config().vocabSize();
             checkValues(in, batch, vocab);
             long logitCount = (long) batch.batchSize() * batch.seqLen() * vocab;

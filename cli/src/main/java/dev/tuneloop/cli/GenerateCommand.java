@@ -68,7 +68,7 @@ final class GenerateCommand {
                 }
             }
             List<Long> eos = eosIds(modelDir);
-            try (Qwen2ForCausalLM lm = Qwen2Weights.load(modelDir, Device.cpu())) {
+            try (Qwen2ForCausalLM lm = Qwen2Weights.load(modelDir, ModelPaths.device())) {
                 Qwen2Config config = lm.config();
                 for (int i = 0; i < ids.length; i++) {
                     if (ids[i] < 0 || ids[i] >= config.vocabSize()) {

@@ -23,6 +23,11 @@ public final class Main {
         verb("tiny-model", "write a tiny random Qwen2 with the real tokenizer (pipelines in seconds)",
                 TinyModelCommand::run);
         verb("squad-eval", "official SQuAD v1.1 EM/F1 of a predictions file", SquadEvalCommand::run);
+        verb("evaluate", "answer a SQuAD dataset (base model or adapter): predictions file and EM/F1",
+                EvaluateCommand::run);
+        verb("answer", "answer one question (with its passage) with the base model or an adapter", AnswerCommand::run);
+        verb("inspect", "module tree, LoRA placement, trainable params, and the first example as tokens",
+                InspectCommand::run);
     }
 
     private static void verb(String name, String help, Verb verb) {

@@ -6,6 +6,7 @@ import dev.tuneloop.model.hub.HubFiles;
 import dev.tuneloop.model.hub.HubSettings;
 import dev.tuneloop.model.hub.ModelLocator;
 import dev.tuneloop.model.hub.Progress;
+import dev.tuneloop.model.qwen2.TinyModel;
 
 /**
  * Where the {@code --model} and {@code --adapter} values of every verb point: a local folder as is, or a Hugging Face
@@ -17,12 +18,56 @@ final class ModelPaths {
 
     /** A model folder holding {@code config.json} and {@code model*.safetensors*}. */
     static Path resolveModel(String model) throws java.io.IOException {
+        if (model.equals(TINY)) {
+            return tinyModel();
+        }
         Path dir = ModelLocator.resolve(model, HubSettings.fromEnvironment(), HubFiles.model(), Progress.standard());
         if (!Files.isRegularFile(dir.resolve("config.json"))) {
             throw new IllegalArgumentException("--model " + model + ": folder " + dir + " has no config.json"
                     + " (expected a Hugging Face model folder: config.json + model*.safetensors)");
         }
         return dir;
+    }
+
+    /**
+     * The compute device: {@code TUNELOOP_DEVICE} ({@code cpu}, {@code gpu}, {@code gpu1}, …), default cpu. CPU fp32 is
+     * the tested path; a GPU needs DJL's CUDA natives on the class path instead of the CPU ones.
+     */
+    static ai.djl.Device device() {
+        String name = System.getenv("TUNELOOP_DEVICE");
+        return name == null || name.isBlank() ? ai.djl.Device.cpu() : ai.djl.Device.fromName(name);
+    }
+
+    /** {@code --model tiny}: a tiny random Qwen2 with the real Qwen2.5 tokenizer, made once and cached. */
+    static final String TINY = "tiny";
+
+    static Path tinyModel() throws java.io.IOException {
+        Path dir = cacheHome().resolve("models").resolve("tiny-qwen2-h128-l2-seed1");
+        System.err.println("tuneloop: --model tiny is a RANDOM tiny Qwen2 (hidden 128, 2 layers) with the real"
+                + " Qwen2.5 tokenizer: it proves the pipeline, its answers are noise until trained");
+        if (!Files.isRegularFile(dir.resolve("model.safetensors"))) {
+            Path tokenizer = sharedDir().resolve("models").resolve("qwen2.5-0.5b-instruct");
+            if (!Files.isRegularFile(tokenizer.resolve("tokenizer.json"))) {
+                throw new IllegalArgumentException("--model tiny needs the Qwen2.5 tokenizer at " + tokenizer
+                        + " (../shared/ beside the repository; set TUNELOOP_SHARED_DIR to point elsewhere)");
+            }
+            Path tmp = Files.createDirectories(dir.getParent()).resolve(dir.getFileName() + ".tmp");
+            TinyModel.create(tmp, tokenizer, 128, 2, 1);
+            Files.move(tmp, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        }
+        return dir;
+    }
+
+    /** Where tuneloop caches what it makes: {@code TUNELOOP_CACHE}, else {@code ~/.cache/tuneloop}. */
+    static Path cacheHome() {
+        String configured = System.getenv("TUNELOOP_CACHE");
+        return configured != null ? Path.of(configured) : Path.of(System.getProperty("user.home"), ".cache", "tuneloop");
+    }
+
+    /** {@code ../shared/} beside the repository (the launcher passes it; {@code TUNELOOP_SHARED_DIR} overrides). */
+    static Path sharedDir() {
+        String configured = System.getProperty("tuneloop.shared.dir");
+        return Path.of(configured != null ? configured : "../shared").toAbsolutePath().normalize();
     }
 
     /** An adapter folder holding {@code adapter_config.json} and {@code adapter_model.safetensors}. */

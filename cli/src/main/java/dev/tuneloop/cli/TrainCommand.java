@@ -1,7 +1,6 @@
 package dev.tuneloop.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tuneloop.model.lora.LoraConfig;
 import dev.tuneloop.model.squad.OnBadRecord;
 import dev.tuneloop.model.squad.SquadData;
 import dev.tuneloop.model.text.PromptMode;
@@ -44,7 +43,8 @@ final class TrainCommand {
         Path modelDir = ModelPaths.resolveModel(config.model());
         SquadData train = DataFiles.read(config.trainData(), config.onBadRecord());
         SquadData eval = DataFiles.read(config.evalData(), config.onBadRecord());
-        Trainer.Summary s = new Trainer(config, modelDir, train.examples(), eval.examples(), out).run(resume);
+        Trainer.Summary s = new Trainer(config, modelDir, train.examples(), eval.examples(), out)
+                .device(ModelPaths.device()).run(resume);
         System.out.printf(Locale.ROOT, "trained %d steps on %d examples (%d with truncated context, %d skipped as too"
                 + " long); final loss %.4f%n", s.steps(), s.trainExamples(), s.truncated(), s.skippedTooLong(),
                 s.finalLoss());
@@ -57,52 +57,58 @@ final class TrainCommand {
         return 0;
     }
 
-    /** The config from the options; defaults are tuneloop's, or with --resume the saved run's. */
-    static TrainConfig parse(Args a, TrainConfig d) {
-        PromptMode mode;
-        try {
-            mode = PromptMode.fromJsonName(a.string("prompt", d != null ? d.prompt().mode().jsonName() : "context"));
-        } catch (IllegalArgumentException e) {
-            throw new Args.UsageException("train: --prompt: " + e.getMessage());
+    /** The config from the options; defaults are tuneloop's ({@link TrainConfig#builder}), or with --resume the saved run's. */
+    static TrainConfig parse(Args a, TrainConfig saved) {
+        TrainConfig.Builder b = saved != null ? saved.toBuilder() : TrainConfig.builder(null, null, null);
+        if (a.has("model")) b.model(a.string("model"));
+        if (a.has("train")) b.trainData(a.string("train"));
+        if (a.has("eval")) b.evalData(a.string("eval"));
+        if (a.has("epochs")) b.epochs(a.integer("epochs", 0));
+        if (a.has("lr")) b.lr(a.number("lr", 0));
+        if (a.has("warmup-ratio")) b.warmupRatio(a.number("warmup-ratio", 0));
+        if (a.has("weight-decay")) b.weightDecay(a.number("weight-decay", 0));
+        if (a.has("max-grad-norm")) b.maxGradNorm(a.number("max-grad-norm", 0));
+        if (a.has("batch-size")) b.batchSize(a.integer("batch-size", 0));
+        if (a.has("grad-accum")) b.gradAccum(a.integer("grad-accum", 0));
+        if (a.has("lora-r")) b.loraR(a.integer("lora-r", 0));
+        if (a.has("lora-alpha")) b.loraAlpha(a.number("lora-alpha", 0));
+        if (a.has("lora-dropout")) b.loraDropout(a.number("lora-dropout", 0));
+        if (a.has("target-modules")) b.targetModules(a.list("target-modules", List.of()));
+        if (a.has("max-seq-len")) b.maxSeqLen(a.integer("max-seq-len", 0));
+        if (a.has("save-every-epochs")) b.saveEveryEpochs(a.integer("save-every-epochs", 0));
+        if (a.has("save-every-steps")) b.saveEverySteps(a.integer("save-every-steps", 0));
+        if (a.has("eval-limit")) b.evalLimit(a.integer("eval-limit", 0));
+        if (a.has("eval-max-new-tokens")) b.evalMaxNewTokens(a.integer("eval-max-new-tokens", 0));
+        if (a.has("eval-batch-size")) b.evalBatchSize(a.integer("eval-batch-size", 0));
+        if (a.has("train-limit")) b.trainLimit(a.integer("train-limit", 0));
+        if (a.has("seed")) b.seed(a.longValue("seed", 0));
+        if (a.has("recompute")) b.recompute(bool(a, "recompute"));
+        if (a.has("prompt")) {
+            try {
+                PromptMode mode = PromptMode.fromJsonName(a.string("prompt"));
+                if (saved == null || saved.prompt().mode() != mode) {
+                    b.prompt(PromptTemplate.defaults(mode));
+                }
+            } catch (IllegalArgumentException e) {
+                throw new Args.UsageException("train: --prompt: " + e.getMessage());
+            }
         }
-        PromptTemplate prompt = d != null && d.prompt().mode() == mode ? d.prompt() : PromptTemplate.defaults(mode);
-        String bad = a.string("on-bad-record", d != null ? d.onBadRecord().name().toLowerCase(Locale.ROOT) : "skip");
-        if (!bad.equals("skip") && !bad.equals("fail")) {
-            throw new Args.UsageException("train: --on-bad-record must be skip or fail, got '" + bad + "'");
+        if (a.has("on-bad-record")) {
+            String bad = a.string("on-bad-record");
+            if (!bad.equals("skip") && !bad.equals("fail")) {
+                throw new Args.UsageException("train: --on-bad-record must be skip or fail, got '" + bad + "'");
+            }
+            b.onBadRecord(OnBadRecord.valueOf(bad.toUpperCase(Locale.ROOT)));
         }
         try {
-            return new TrainConfig(
-                    a.string("model", d != null ? d.model() : null),
-                    a.string("train", d != null ? d.trainData() : null),
-                    a.string("eval", d != null ? d.evalData() : null),
-                    a.integer("epochs", d != null ? d.epochs() : 3),
-                    a.number("lr", d != null ? d.lr() : 2e-4),
-                    a.number("warmup-ratio", d != null ? d.warmupRatio() : 0.03),
-                    a.number("weight-decay", d != null ? d.weightDecay() : 0.0),
-                    a.number("max-grad-norm", d != null ? d.maxGradNorm() : 1.0),
-                    a.integer("batch-size", d != null ? d.batchSize() : 4),
-                    a.integer("grad-accum", d != null ? d.gradAccum() : 4),
-                    a.integer("lora-r", d != null ? d.loraR() : 8),
-                    a.number("lora-alpha", d != null ? d.loraAlpha() : 16),
-                    a.number("lora-dropout", d != null ? d.loraDropout() : 0.05),
-                    a.list("target-modules", d != null ? d.targetModules() : LoraConfig.ALL_MODULES),
-                    a.integer("max-seq-len", d != null ? d.maxSeqLen() : 512),
-                    a.integer("save-every-epochs", d != null ? d.saveEveryEpochs() : 1),
-                    a.integer("save-every-steps", d != null ? d.saveEverySteps() : 0),
-                    a.integer("eval-limit", d != null ? d.evalLimit() : 200),
-                    a.integer("eval-max-new-tokens", d != null ? d.evalMaxNewTokens() : 32),
-                    a.integer("eval-batch-size", d != null ? d.evalBatchSize() : 8),
-                    prompt,
-                    OnBadRecord.valueOf(bad.toUpperCase(Locale.ROOT)),
-                    a.longValue("seed", d != null ? d.seed() : 42),
-                    bool(a, "recompute", d == null || d.recompute()));
+            return b.build();
         } catch (IllegalArgumentException e) {
             throw new Args.UsageException("train: " + e.getMessage());
         }
     }
 
-    private static boolean bool(Args a, String name, boolean fallback) {
-        String v = a.string(name, Boolean.toString(fallback));
+    private static boolean bool(Args a, String name) {
+        String v = a.string(name);
         if (!v.equals("true") && !v.equals("false")) {
             throw new Args.UsageException("train: --" + name + " must be true or false, got '" + v + "'");
         }

@@ -25,6 +25,7 @@ import java.util.Set;
  * @param saveEverySteps  checkpoint every M optimizer steps as well (0 = off)
  * @param evalLimit       evaluate on a fixed seeded sample of this many eval examples (0 = all)
  * @param recompute       recompute layer activations in the backward pass (activation checkpointing): bounded memory
+ * @param trainLimit      train on a fixed seeded sample of this many training examples (0 = all)
  */
 public record TrainConfig(
         String model,
@@ -50,7 +51,8 @@ public record TrainConfig(
         PromptTemplate prompt,
         OnBadRecord onBadRecord,
         long seed,
-        boolean recompute) {
+        boolean recompute,
+        int trainLimit) {
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -81,6 +83,7 @@ public record TrainConfig(
                 "must be in [1, 1024]");
         check(errors, evalBatchSize >= 1 && evalBatchSize <= 256, "eval-batch-size", evalBatchSize,
                 "must be in [1, 256]");
+        check(errors, trainLimit >= 0, "train-limit", trainLimit, "must be >= 0 (0 = all training examples)");
         check(errors, prompt != null, "prompt", prompt, "is required");
         check(errors, onBadRecord != null, "on-bad-record", onBadRecord, "is required");
         if (!errors.isEmpty()) {
@@ -118,13 +121,14 @@ public record TrainConfig(
         o.put("on_bad_record", onBadRecord.name().toLowerCase(Locale.ROOT));
         o.put("seed", seed);
         o.put("recompute", recompute);
+        o.put("train_limit", trainLimit);
         return o;
     }
 
     private static final Set<String> KEYS = Set.of("model", "train", "eval", "epochs", "lr", "warmup_ratio",
             "weight_decay", "max_grad_norm", "batch_size", "grad_accum", "lora_r", "lora_alpha", "lora_dropout",
             "target_modules", "max_seq_len", "save_every_epochs", "save_every_steps", "eval_limit",
-            "eval_max_new_tokens", "eval_batch_size", "prompt", "on_bad_record", "seed", "recompute");
+            "eval_max_new_tokens", "eval_batch_size", "prompt", "on_bad_record", "seed", "recompute", "train_limit");
 
     public static TrainConfig fromJson(JsonNode o) {
         for (Iterator<String> it = o.fieldNames(); it.hasNext(); ) {
@@ -145,7 +149,7 @@ public record TrainConfig(
                 o.path("eval_max_new_tokens").asInt(), o.path("eval_batch_size").asInt(),
                 PromptTemplate.fromJson(o.get("prompt")),
                 OnBadRecord.valueOf(o.path("on_bad_record").asText("skip").toUpperCase(Locale.ROOT)),
-                o.path("seed").asLong(), o.path("recompute").asBoolean());
+                o.path("seed").asLong(), o.path("recompute").asBoolean(), o.path("train_limit").asInt(0));
     }
 
     public static TrainConfig read(Path file) throws IOException {
@@ -161,6 +165,89 @@ public record TrainConfig(
         Files.writeString(tmp, JSON.writeValueAsString(toJson()));
         Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                 java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** A builder starting from tuneloop's documented defaults (the README's table). */
+    public static Builder builder(String model, String trainData, String evalData) {
+        return new Builder(model, trainData, evalData);
+    }
+
+    /** A builder starting from this config (e.g. a saved run's, for --resume). */
+    public Builder toBuilder() {
+        return new Builder(model, trainData, evalData).epochs(epochs).lr(lr).warmupRatio(warmupRatio)
+                .weightDecay(weightDecay).maxGradNorm(maxGradNorm).batchSize(batchSize).gradAccum(gradAccum)
+                .loraR(loraR).loraAlpha(loraAlpha).loraDropout(loraDropout).targetModules(targetModules)
+                .maxSeqLen(maxSeqLen).saveEveryEpochs(saveEveryEpochs).saveEverySteps(saveEverySteps)
+                .evalLimit(evalLimit).evalMaxNewTokens(evalMaxNewTokens).evalBatchSize(evalBatchSize).prompt(prompt)
+                .onBadRecord(onBadRecord).seed(seed).recompute(recompute).trainLimit(trainLimit);
+    }
+
+    /** Named setters over the record's components; {@link #build()} validates. */
+    public static final class Builder {
+        private String model;
+        private String trainData;
+        private String evalData;
+        private int epochs = 3;
+        private double lr = 2e-4;
+        private double warmupRatio = 0.03;
+        private double weightDecay = 0.0;
+        private double maxGradNorm = 1.0;
+        private int batchSize = 4;
+        private int gradAccum = 4;
+        private int loraR = 8;
+        private double loraAlpha = 16;
+        private double loraDropout = 0.05;
+        private List<String> targetModules = LoraConfig.ALL_MODULES;
+        private int maxSeqLen = 512;
+        private int saveEveryEpochs = 1;
+        private int saveEverySteps = 0;
+        private int evalLimit = 200;
+        private int evalMaxNewTokens = 32;
+        private int evalBatchSize = 8;
+        private PromptTemplate prompt = PromptTemplate.defaults(dev.tuneloop.model.text.PromptMode.CONTEXT);
+        private OnBadRecord onBadRecord = OnBadRecord.SKIP;
+        private long seed = 42;
+        private boolean recompute = true;
+        private int trainLimit = 0;
+
+        private Builder(String model, String trainData, String evalData) {
+            this.model = model;
+            this.trainData = trainData;
+            this.evalData = evalData;
+        }
+
+        public Builder model(String v) { model = v; return this; }
+        public Builder trainData(String v) { trainData = v; return this; }
+        public Builder evalData(String v) { evalData = v; return this; }
+        public Builder epochs(int v) { epochs = v; return this; }
+        public Builder lr(double v) { lr = v; return this; }
+        public Builder warmupRatio(double v) { warmupRatio = v; return this; }
+        public Builder weightDecay(double v) { weightDecay = v; return this; }
+        public Builder maxGradNorm(double v) { maxGradNorm = v; return this; }
+        public Builder batchSize(int v) { batchSize = v; return this; }
+        public Builder gradAccum(int v) { gradAccum = v; return this; }
+        public Builder loraR(int v) { loraR = v; return this; }
+        public Builder loraAlpha(double v) { loraAlpha = v; return this; }
+        public Builder loraDropout(double v) { loraDropout = v; return this; }
+        public Builder targetModules(List<String> v) { targetModules = v; return this; }
+        public Builder maxSeqLen(int v) { maxSeqLen = v; return this; }
+        public Builder saveEveryEpochs(int v) { saveEveryEpochs = v; return this; }
+        public Builder saveEverySteps(int v) { saveEverySteps = v; return this; }
+        public Builder evalLimit(int v) { evalLimit = v; return this; }
+        public Builder evalMaxNewTokens(int v) { evalMaxNewTokens = v; return this; }
+        public Builder evalBatchSize(int v) { evalBatchSize = v; return this; }
+        public Builder prompt(PromptTemplate v) { prompt = v; return this; }
+        public Builder onBadRecord(OnBadRecord v) { onBadRecord = v; return this; }
+        public Builder seed(long v) { seed = v; return this; }
+        public Builder recompute(boolean v) { recompute = v; return this; }
+        public Builder trainLimit(int v) { trainLimit = v; return this; }
+
+        public TrainConfig build() {
+            return new TrainConfig(model, trainData, evalData, epochs, lr, warmupRatio, weightDecay, maxGradNorm,
+                    batchSize, gradAccum, loraR, loraAlpha, loraDropout, targetModules, maxSeqLen, saveEveryEpochs,
+                    saveEverySteps, evalLimit, evalMaxNewTokens, evalBatchSize, prompt, onBadRecord, seed, recompute,
+                    trainLimit);
+        }
     }
 
     private static void check(List<String> errors, boolean ok, String field, Object value, String rule) {

@@ -44,11 +44,12 @@ public final class Trainer {
     private boolean evaluate = true;
     private BooleanSupplier cancelled = () -> false;
     private Consumer<Path> onCheckpoint = dir -> {};
+    private Consumer<StepMetrics> onStep = m -> {};
 
     public Trainer(TrainConfig config, Path modelDir, List<SquadExample> train, List<SquadExample> eval, Path runDir) {
         this.config = config;
         this.modelDir = modelDir;
-        this.trainData = train;
+        this.trainData = Evaluator.sample(train, config.trainLimit());
         this.evalData = eval;
         this.runDir = runDir;
     }
@@ -74,6 +75,15 @@ public final class Trainer {
         this.onCheckpoint = c;
         return this;
     }
+
+    /** Called after every optimizer step (services turn it into progress events). */
+    public Trainer onStep(Consumer<StepMetrics> c) {
+        this.onStep = c;
+        return this;
+    }
+
+    public record StepMetrics(long step, long totalSteps, double epoch, double loss, double lr, double tokensPerS,
+            double gradNorm) {}
 
     public record Summary(long steps, double finalLoss, Double baselineF1, String bestCheckpoint, Double bestF1,
             int trainExamples, int skippedTooLong, int truncated) {}
@@ -199,6 +209,8 @@ public final class Trainer {
                     lastLoss = lossSum / labelTokens;
                     double seconds = (System.nanoTime() - started) / 1e9;
                     metrics.train(step, (double) step / stepsPerEpoch, lastLoss, lr, tokens / seconds, gradNorm);
+                    onStep.accept(new StepMetrics(step, totalSteps, (double) step / stepsPerEpoch, lastLoss, lr,
+                            tokens / seconds, gradNorm));
                     progress.update(step, String.format(Locale.ROOT, "epoch %.2f loss %.4f lr %.2e %.0f tok/s",
                             (double) step / stepsPerEpoch, lastLoss, lr, tokens / seconds));
                 }

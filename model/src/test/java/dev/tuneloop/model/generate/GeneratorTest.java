@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.Device;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tuneloop.model.TinyModel;
+import dev.tuneloop.model.GoldenVariants;
 import dev.tuneloop.model.lora.LoraAdapter;
 import dev.tuneloop.model.qwen2.Qwen2Config;
 import dev.tuneloop.model.qwen2.Qwen2ForCausalLM;
@@ -35,8 +35,8 @@ class GeneratorTest {
 
     @BeforeAll
     static void load() throws Exception {
-        lm = Qwen2Weights.load(TinyModel.dir(), Device.cpu());
-        golden = TinyModel.json(TinyModel.dir().resolve("golden.json"));
+        lm = Qwen2Weights.load(GoldenVariants.dir(), Device.cpu());
+        golden = GoldenVariants.json(GoldenVariants.dir().resolve("golden.json"));
         goldenPrompt = ids(golden.get("greedy_prompt_ids"));
         goldenBase = ids(golden.get("greedy_new_ids_base"));
         goldenLora = ids(golden.get("greedy_new_ids_lora"));
@@ -52,7 +52,7 @@ class GeneratorTest {
     void batchedLeftPaddedEqualsEachPromptAloneAndUncached() throws Exception {
         Generator gen = new Generator(lm, List.of());
         checkBatchAgainstSingles(gen, goldenBase);
-        LoraAdapter.load(lm, TinyModel.adapterDir(), false);
+        LoraAdapter.load(lm, GoldenVariants.adapterDir(), false);
         try {
             checkBatchAgainstSingles(gen, goldenLora);
         } finally {
@@ -98,18 +98,18 @@ class GeneratorTest {
 
     @Test
     void eosIdsComeAsIntOrList() throws Exception {
-        assertEquals(List.of(2L), Qwen2Config.eosIds(TinyModel.JSON.readTree("2")));
-        assertEquals(List.of(151645L, 151643L), Qwen2Config.eosIds(TinyModel.JSON.readTree("[151645, 151643]")));
+        assertEquals(List.of(2L), Qwen2Config.eosIds(GoldenVariants.JSON.readTree("2")));
+        assertEquals(List.of(151645L, 151643L), Qwen2Config.eosIds(GoldenVariants.JSON.readTree("[151645, 151643]")));
         assertEquals(List.of(), Qwen2Config.eosIds(null));
-        assertEquals(List.of(), Qwen2Config.eosIds(TinyModel.JSON.readTree("null")));
+        assertEquals(List.of(), Qwen2Config.eosIds(GoldenVariants.JSON.readTree("null")));
         var bad = assertThrows(IllegalArgumentException.class,
-                () -> Qwen2Config.eosIds(TinyModel.JSON.readTree("\"</s>\"")));
+                () -> Qwen2Config.eosIds(GoldenVariants.JSON.readTree("\"</s>\"")));
         assertTrue(bad.getMessage().contains("eos_token_id") && bad.getMessage().contains("</s>"), bad.getMessage());
         bad = assertThrows(IllegalArgumentException.class,
-                () -> Qwen2Config.eosIds(TinyModel.JSON.readTree("[151645, 1.5]")));
+                () -> Qwen2Config.eosIds(GoldenVariants.JSON.readTree("[151645, 1.5]")));
         assertTrue(bad.getMessage().contains("1.5"), bad.getMessage());
 
-        ObjectNode config = TinyModel.modelConfig();
+        ObjectNode config = GoldenVariants.modelConfig();
         assertEquals(List.of(2L), Qwen2Config.fromJson(config, "tiny").eosTokenIds());
         config.putArray("eos_token_id").add(151645).add(151643);
         assertEquals(List.of(151645L, 151643L), Qwen2Config.fromJson(config, "tiny").eosTokenIds());

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.Device;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tuneloop.model.TinyModel;
+import dev.tuneloop.model.GoldenVariants;
 import dev.tuneloop.model.qwen2.Qwen2ForCausalLM;
 import dev.tuneloop.model.qwen2.Qwen2Weights;
 import dev.tuneloop.model.qwen2.TokenBatch;
@@ -34,8 +34,8 @@ class AdapterRoundTripTest {
 
     @BeforeAll
     static void load() throws Exception {
-        lm = Qwen2Weights.load(TinyModel.dir(), Device.cpu());
-        batch = TinyModel.goldenBatch();
+        lm = Qwen2Weights.load(GoldenVariants.dir(), Device.cpu());
+        batch = GoldenVariants.goldenBatch();
     }
 
     @AfterAll
@@ -45,17 +45,17 @@ class AdapterRoundTripTest {
 
     @Test
     void savedAdapterReloadsToIdenticalLogits() throws Exception {
-        LoraConfig original = LoraAdapter.load(lm, TinyModel.adapterDir(), false);
-        float[] before = TinyModel.logits(lm, batch);
+        LoraConfig original = LoraAdapter.load(lm, GoldenVariants.adapterDir(), false);
+        float[] before = GoldenVariants.logits(lm, batch);
         Path saved = tmp.resolve("saved");
         LoraAdapter.save(lm, original, saved);
         LoraAdapter.detach(lm);
-        float[] base = TinyModel.logits(lm, batch);
-        assertTrue(TinyModel.maxAbsDiff(before, base, batch) > 0.01, "the adapter changes the logits");
+        float[] base = GoldenVariants.logits(lm, batch);
+        assertTrue(GoldenVariants.maxAbsDiff(before, base, batch) > 0.01, "the adapter changes the logits");
 
         LoraConfig reread = LoraAdapter.load(lm, saved, false);
         try {
-            int d = TinyModel.firstBitDifference(before, TinyModel.logits(lm, batch));
+            int d = GoldenVariants.firstBitDifference(before, GoldenVariants.logits(lm, batch));
             assertEquals(-1, d, "logits after save + reload differ at " + d);
             LoraConfig expected = new LoraConfig(original.r(), original.loraAlpha(), original.loraDropout(),
                     original.targetModules(), original.targetRegex(), original.useRslora(), original.rankPattern(),
@@ -69,14 +69,14 @@ class AdapterRoundTripTest {
 
     @Test
     void savedFilesHavePeftKeysShapesMetadataAndConfigTypes() throws Exception {
-        LoraConfig config = LoraAdapter.load(lm, TinyModel.adapterDir(), false);
+        LoraConfig config = LoraAdapter.load(lm, GoldenVariants.adapterDir(), false);
         Path saved = tmp.resolve("saved");
         try {
             LoraAdapter.save(lm, config, saved);
         } finally {
             LoraAdapter.detach(lm);
         }
-        try (SafetensorsFile want = SafetensorsFile.open(TinyModel.adapterDir().resolve("adapter_model.safetensors"));
+        try (SafetensorsFile want = SafetensorsFile.open(GoldenVariants.adapterDir().resolve("adapter_model.safetensors"));
                 SafetensorsFile got = SafetensorsFile.open(saved.resolve("adapter_model.safetensors"))) {
             assertEquals(Map.of("format", "pt"), got.metadata(), "PEFT's safetensors metadata");
             assertEquals(want.tensors().keySet(), got.tensors().keySet(), "PEFT key names");
@@ -85,13 +85,13 @@ class AdapterRoundTripTest {
                 TensorInfo g = got.info(e.getKey());
                 assertArrayEquals(e.getValue().shape(), g.shape(), e.getKey() + " shape");
                 assertEquals(DType.F32, g.dtype(), e.getKey() + " dtype");
-                assertEquals(-1, TinyModel.firstBitDifference(want.floats(e.getKey()), got.floats(e.getKey())),
+                assertEquals(-1, GoldenVariants.firstBitDifference(want.floats(e.getKey()), got.floats(e.getKey())),
                         e.getKey() + " values");
             }
         }
         // The JSON types PEFT's LoraConfig expects: init_lora_weights True (a bool; PEFT raises "Unknown
         // initialization" on the string "true"), r an int, target_modules a list.
-        JsonNode json = TinyModel.json(saved.resolve("adapter_config.json"));
+        JsonNode json = GoldenVariants.json(saved.resolve("adapter_config.json"));
         assertEquals("LORA", json.get("peft_type").asText());
         assertEquals("CAUSAL_LM", json.get("task_type").asText());
         assertTrue(json.get("init_lora_weights").isBoolean() && json.get("init_lora_weights").asBoolean(),

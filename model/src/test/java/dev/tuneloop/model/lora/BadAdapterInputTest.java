@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tuneloop.model.TinyModel;
-import dev.tuneloop.model.TinyModel.Tensor;
+import dev.tuneloop.model.GoldenVariants;
+import dev.tuneloop.model.GoldenVariants.Tensor;
 import dev.tuneloop.model.qwen2.Qwen2ForCausalLM;
 import dev.tuneloop.model.qwen2.Qwen2Weights;
 import dev.tuneloop.model.qwen2.TokenBatch;
@@ -33,7 +33,7 @@ class BadAdapterInputTest {
 
     @BeforeAll
     static void load() throws Exception {
-        lm = Qwen2Weights.load(TinyModel.dir(), Device.cpu());
+        lm = Qwen2Weights.load(GoldenVariants.dir(), Device.cpu());
     }
 
     @AfterAll
@@ -47,13 +47,13 @@ class BadAdapterInputTest {
     }
 
     private Path adapter(ObjectNode config, Map<String, Tensor> tensors) throws Exception {
-        return TinyModel.adapterFolder(tmp.resolve("adapter-" + folders++), config, tensors);
+        return GoldenVariants.adapterFolder(tmp.resolve("adapter-" + folders++), config, tensors);
     }
 
     private Path adapterWithConfig(Consumer<ObjectNode> edit) throws Exception {
-        ObjectNode c = TinyModel.adapterConfig();
+        ObjectNode c = GoldenVariants.adapterConfig();
         edit.accept(c);
-        return adapter(c, TinyModel.adapterTensors());
+        return adapter(c, GoldenVariants.adapterTensors());
     }
 
     private static Exception loadFails(Path dir) {
@@ -69,9 +69,9 @@ class BadAdapterInputTest {
 
     @Test
     void adapterForAnotherModelNamesTheFirstMismatchingKeyAndBothShapes() throws Exception {
-        Map<String, Tensor> t = TinyModel.adapterTensors();
+        Map<String, Tensor> t = GoldenVariants.adapterTensors();
         t.replaceAll((key, v) -> key.endsWith("lora_A.weight") ? new Tensor(new long[] {4, 32}, new float[4 * 32]) : v);
-        assertMessage(loadFails(adapter(TinyModel.adapterConfig(), t)), Q0 + ".lora_A.weight", "[4, 32]", "[4, 64]");
+        assertMessage(loadFails(adapter(GoldenVariants.adapterConfig(), t)), Q0 + ".lora_A.weight", "[4, 32]", "[4, 64]");
     }
 
     @Test
@@ -81,37 +81,37 @@ class BadAdapterInputTest {
 
     @Test
     void extraModuleKeyIsNamed() throws Exception {
-        Map<String, Tensor> t = TinyModel.adapterTensors();
+        Map<String, Tensor> t = GoldenVariants.adapterTensors();
         t.put("base_model.model.lm_head.lora_A.weight", new Tensor(new long[] {4, 64}, new float[4 * 64]));
         t.put("base_model.model.lm_head.lora_B.weight", new Tensor(new long[] {1024, 4}, new float[1024 * 4]));
-        assertMessage(loadFails(adapter(TinyModel.adapterConfig(), t)), "base_model.model.lm_head.lora_A.weight",
+        assertMessage(loadFails(adapter(GoldenVariants.adapterConfig(), t)), "base_model.model.lm_head.lora_A.weight",
                 "and 1 more");
     }
 
     @Test
     void missingKeyIsNamed() throws Exception {
-        Map<String, Tensor> t = TinyModel.adapterTensors();
+        Map<String, Tensor> t = GoldenVariants.adapterTensors();
         t.remove("base_model.model.model.layers.1.mlp.up_proj.lora_B.weight");
-        assertMessage(loadFails(adapter(TinyModel.adapterConfig(), t)),
+        assertMessage(loadFails(adapter(GoldenVariants.adapterConfig(), t)),
                 "base_model.model.model.layers.1.mlp.up_proj.lora_B.weight", "[160, 4]");
     }
 
     @Test
     void failedLoadLeavesTheAttachedAdapterAsItWas() throws Exception {
-        TokenBatch batch = TinyModel.goldenBatch();
-        LoraAdapter.load(lm, TinyModel.adapterDir(), false);
-        float[] before = TinyModel.logits(lm, batch);
-        Map<String, Tensor> t = TinyModel.adapterTensors();
+        TokenBatch batch = GoldenVariants.goldenBatch();
+        LoraAdapter.load(lm, GoldenVariants.adapterDir(), false);
+        float[] before = GoldenVariants.logits(lm, batch);
+        Map<String, Tensor> t = GoldenVariants.adapterTensors();
         t.remove("base_model.model.model.layers.1.mlp.up_proj.lora_B.weight");
-        loadFails(adapter(TinyModel.adapterConfig(), t));
-        assertEquals(-1, TinyModel.firstBitDifference(before, TinyModel.logits(lm, batch)));
+        loadFails(adapter(GoldenVariants.adapterConfig(), t));
+        assertEquals(-1, GoldenVariants.firstBitDifference(before, GoldenVariants.logits(lm, batch)));
     }
 
     @Test
     void pickleOnlyAdapterIsRefusedUnread() throws Exception {
         Path dir = tmp.resolve("pickle");
         Files.createDirectories(dir);
-        TinyModel.writeJson(dir.resolve("adapter_config.json"), TinyModel.adapterConfig());
+        GoldenVariants.writeJson(dir.resolve("adapter_config.json"), GoldenVariants.adapterConfig());
         Files.write(dir.resolve("adapter_model.bin"), new byte[] {(byte) 0x80, 0x02, 'c', 'o', 's', '\n'});
         Exception e = loadFails(dir);
         assertMessage(e, "adapter_model.bin", "never unpickled", "adapter_model.safetensors");
@@ -119,10 +119,10 @@ class BadAdapterInputTest {
 
     @Test
     void missingConfigOrWeights() throws Exception {
-        Path dir = adapter(TinyModel.adapterConfig(), TinyModel.adapterTensors());
+        Path dir = adapter(GoldenVariants.adapterConfig(), GoldenVariants.adapterTensors());
         Files.delete(dir.resolve("adapter_model.safetensors"));
         assertMessage(loadFails(dir), "adapter_model.safetensors");
-        Path noConfig = adapter(TinyModel.adapterConfig(), TinyModel.adapterTensors());
+        Path noConfig = adapter(GoldenVariants.adapterConfig(), GoldenVariants.adapterTensors());
         Files.delete(noConfig.resolve("adapter_config.json"));
         assertMessage(loadFails(noConfig), "adapter_config.json");
     }

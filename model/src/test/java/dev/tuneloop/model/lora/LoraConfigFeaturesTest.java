@@ -8,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tuneloop.model.TinyModel;
-import dev.tuneloop.model.TinyModel.Tensor;
+import dev.tuneloop.model.GoldenVariants;
+import dev.tuneloop.model.GoldenVariants.Tensor;
 import dev.tuneloop.model.qwen2.Qwen2ForCausalLM;
 import dev.tuneloop.model.qwen2.Qwen2Weights;
 import dev.tuneloop.model.qwen2.TokenBatch;
@@ -41,8 +41,8 @@ class LoraConfigFeaturesTest {
 
     @BeforeAll
     static void load() throws Exception {
-        lm = Qwen2Weights.load(TinyModel.dir(), Device.cpu());
-        batch = TinyModel.goldenBatch();
+        lm = Qwen2Weights.load(GoldenVariants.dir(), Device.cpu());
+        batch = GoldenVariants.goldenBatch();
     }
 
     @AfterAll
@@ -56,14 +56,14 @@ class LoraConfigFeaturesTest {
     }
 
     private Path adapter(ObjectNode config, Map<String, Tensor> tensors) throws Exception {
-        return TinyModel.adapterFolder(tmp.resolve("adapter-" + folders++), config, tensors);
+        return GoldenVariants.adapterFolder(tmp.resolve("adapter-" + folders++), config, tensors);
     }
 
     /** Logits of the model with the adapter in {@code dir}. */
     private static float[] logitsWith(Path dir) throws Exception {
         LoraAdapter.load(lm, dir, false);
         try {
-            return TinyModel.logits(lm, batch);
+            return GoldenVariants.logits(lm, batch);
         } finally {
             LoraAdapter.detach(lm);
         }
@@ -87,33 +87,33 @@ class LoraConfigFeaturesTest {
     }
 
     private static void assertClose(float[] want, float[] got, String what) {
-        double d = TinyModel.maxAbsDiff(want, got, batch);
+        double d = GoldenVariants.maxAbsDiff(want, got, batch);
         assertTrue(d <= 1e-5, what + ": max |diff| " + d);
     }
 
     @Test
     void rsLoraScalesByAlphaOverSqrtR() throws Exception {
-        ObjectNode c = TinyModel.adapterConfig();
+        ObjectNode c = GoldenVariants.adapterConfig();
         c.put("use_rslora", true);
-        Path rs = adapter(c, TinyModel.adapterTensors());
+        Path rs = adapter(c, GoldenVariants.adapterTensors());
         LoraAdapter.load(lm, rs, false);
         for (LoraLinear p : lm.projections().values()) {
             assertEquals(8 / Math.sqrt(4), p.scaling(), 1e-7, "alpha / sqrt(r)");
         }
-        float[] got = TinyModel.logits(lm, batch);
+        float[] got = GoldenVariants.logits(lm, batch);
         LoraAdapter.detach(lm);
         // scaling 4 with B is scaling 2 (alpha/r) with 2·B
-        Path doubled = adapter(TinyModel.adapterConfig(), scaleB(TinyModel.adapterTensors(), k -> true, 2f));
+        Path doubled = adapter(GoldenVariants.adapterConfig(), scaleB(GoldenVariants.adapterTensors(), k -> true, 2f));
         assertClose(logitsWith(doubled), got, "rsLoRA vs plain LoRA with 2·B");
     }
 
     @Test
     void rankAndAlphaPatternsApplyPerModule() throws Exception {
         // q_proj of layer 1 gets rank 2 (so scaling 8/2 = 4), every v_proj alpha 16 (scaling 16/4 = 4).
-        ObjectNode c = TinyModel.adapterConfig();
+        ObjectNode c = GoldenVariants.adapterConfig();
         c.putObject("rank_pattern").put("layers.1.self_attn.q_proj", 2);
         c.putObject("alpha_pattern").put("v_proj", 16);
-        Map<String, Tensor> t = TinyModel.adapterTensors();
+        Map<String, Tensor> t = GoldenVariants.adapterTensors();
         String q1 = P + "model.layers.1.self_attn.q_proj";
         Tensor a = t.get(q1 + ".lora_A.weight"); // (4, 64)
         Tensor b = t.get(q1 + ".lora_B.weight"); // (64, 4)
@@ -136,12 +136,12 @@ class LoraConfigFeaturesTest {
         assertEquals(4.0f, p.get("model.layers.0.self_attn.v_proj").scaling());
         assertEquals(4.0f, p.get("model.layers.1.self_attn.v_proj").scaling());
         assertEquals(2.0f, p.get("model.layers.1.self_attn.k_proj").scaling());
-        float[] got = TinyModel.logits(lm, batch);
+        float[] got = GoldenVariants.logits(lm, batch);
         LoraAdapter.detach(lm);
 
         // Equivalent plain r=4 adapter: layer-1 q_proj with A's last two rows and B's last two columns zero and B
         // doubled, every v_proj's B doubled.
-        Map<String, Tensor> plain = scaleB(TinyModel.adapterTensors(), k -> k.contains(".v_proj."), 2f);
+        Map<String, Tensor> plain = scaleB(GoldenVariants.adapterTensors(), k -> k.contains(".v_proj."), 2f);
         float[] a4 = new float[4 * 64];
         System.arraycopy(a2, 0, a4, 0, a2.length);
         float[] b4 = new float[64 * 4];
@@ -151,12 +151,12 @@ class LoraConfigFeaturesTest {
         }
         plain.put(q1 + ".lora_A.weight", new Tensor(new long[] {4, 64}, a4));
         plain.put(q1 + ".lora_B.weight", new Tensor(new long[] {64, 4}, b4));
-        assertClose(logitsWith(adapter(TinyModel.adapterConfig(), plain)), got, "rank/alpha pattern vs plain");
+        assertClose(logitsWith(adapter(GoldenVariants.adapterConfig(), plain)), got, "rank/alpha pattern vs plain");
     }
 
     @Test
     void patternKeysFollowPeftMatchingAndOrder() throws Exception {
-        ObjectNode c = TinyModel.adapterConfig();
+        ObjectNode c = GoldenVariants.adapterConfig();
         ObjectNode ranks = c.putObject("rank_pattern");
         ranks.put("q_proj", 2); // PEFT: the first key that matches (.*\.)?(key)$ wins, in the file's order
         ranks.put("model.layers.1.self_attn.q_proj", 3);
@@ -176,13 +176,13 @@ class LoraConfigFeaturesTest {
     @Test
     void layersToTransformLimitsLoraToThoseLayers() throws Exception {
         Map<String, Tensor> layer1 = new LinkedHashMap<>();
-        TinyModel.adapterTensors().forEach((k, v) -> {
+        GoldenVariants.adapterTensors().forEach((k, v) -> {
             if (k.contains(".layers.1.")) {
                 layer1.put(k, v);
             }
         });
         for (boolean asInt : new boolean[] {false, true}) {
-            ObjectNode c = TinyModel.adapterConfig();
+            ObjectNode c = GoldenVariants.adapterConfig();
             if (asInt) {
                 c.put("layers_to_transform", 1);
             } else {
@@ -192,46 +192,46 @@ class LoraConfigFeaturesTest {
             Path dir = adapter(c, layer1);
             LoraAdapter.load(lm, dir, false);
             lm.projections().forEach((path, p) -> assertEquals(path.contains(".layers.1."), p.hasLora(), path));
-            float[] got = TinyModel.logits(lm, batch);
+            float[] got = GoldenVariants.logits(lm, batch);
             LoraAdapter.detach(lm);
-            Path zeroLayer0 = adapter(TinyModel.adapterConfig(),
-                    scaleB(TinyModel.adapterTensors(), k -> k.contains(".layers.0."), 0f));
+            Path zeroLayer0 = adapter(GoldenVariants.adapterConfig(),
+                    scaleB(GoldenVariants.adapterTensors(), k -> k.contains(".layers.0."), 0f));
             assertClose(logitsWith(zeroLayer0), got, "layers_to_transform [1] vs layer 0's B zeroed");
         }
         // PEFT treats an empty list as "no layer filter"
-        ObjectNode empty = TinyModel.adapterConfig();
+        ObjectNode empty = GoldenVariants.adapterConfig();
         empty.putArray("layers_to_transform");
-        assertEquals(-1, TinyModel.firstBitDifference(logitsWith(TinyModel.adapterDir()),
-                logitsWith(adapter(empty, TinyModel.adapterTensors()))), "layers_to_transform []");
+        assertEquals(-1, GoldenVariants.firstBitDifference(logitsWith(GoldenVariants.adapterDir()),
+                logitsWith(adapter(empty, GoldenVariants.adapterTensors()))), "layers_to_transform []");
         // the fixture's full adapter has layer-0 tensors the config now excludes: refused, not ignored
-        ObjectNode c = TinyModel.adapterConfig();
+        ObjectNode c = GoldenVariants.adapterConfig();
         c.putArray("layers_to_transform").add(1);
         Exception e = assertThrows(Exception.class,
-                () -> LoraAdapter.load(lm, adapter(c, TinyModel.adapterTensors()), false));
+                () -> LoraAdapter.load(lm, adapter(c, GoldenVariants.adapterTensors()), false));
         assertTrue(e.getMessage().contains("model.layers.0."), e.getMessage());
     }
 
     @Test
     void regexTargetModulesUsePeftFullMatch() throws Exception {
         Map<String, Tensor> qv = new LinkedHashMap<>();
-        TinyModel.adapterTensors().forEach((k, v) -> {
+        GoldenVariants.adapterTensors().forEach((k, v) -> {
             if (k.contains(".q_proj.") || k.contains(".v_proj.")) {
                 qv.put(k, v);
             }
         });
-        ObjectNode c = TinyModel.adapterConfig();
+        ObjectNode c = GoldenVariants.adapterConfig();
         c.put("target_modules", "model\\.layers\\.\\d+\\.self_attn\\.(q|v)_proj");
         LoraAdapter.load(lm, adapter(c, qv), false);
         lm.projections().forEach((path, p) ->
                 assertEquals(path.endsWith(".q_proj") || path.endsWith(".v_proj"), p.hasLora(), path));
-        float[] got = TinyModel.logits(lm, batch);
+        float[] got = GoldenVariants.logits(lm, batch);
         LoraAdapter.detach(lm);
-        Path zeroOthers = adapter(TinyModel.adapterConfig(), scaleB(TinyModel.adapterTensors(),
+        Path zeroOthers = adapter(GoldenVariants.adapterConfig(), scaleB(GoldenVariants.adapterTensors(),
                 k -> !k.contains(".q_proj.") && !k.contains(".v_proj."), 0f));
         assertClose(logitsWith(zeroOthers), got, "regex (q|v)_proj vs the others' B zeroed");
 
         // full match, not search: "q_proj" as a regex matches no module path
-        ObjectNode partial = TinyModel.adapterConfig();
+        ObjectNode partial = GoldenVariants.adapterConfig();
         partial.put("target_modules", "q_proj");
         Exception e = assertThrows(Exception.class, () -> LoraAdapter.load(lm, adapter(partial, qv), false));
         assertTrue(e.getMessage().contains("match no module"), e.getMessage());
@@ -240,17 +240,17 @@ class LoraConfigFeaturesTest {
 
     @Test
     void allLinearTargetsTheSevenProjections() throws Exception {
-        ObjectNode c = TinyModel.adapterConfig();
+        ObjectNode c = GoldenVariants.adapterConfig();
         c.put("target_modules", "all-linear");
         LoraConfig config = LoraConfig.fromJson(c);
         assertEquals(LoraConfig.ALL_MODULES, config.targetModules());
-        float[] got = logitsWith(adapter(c, TinyModel.adapterTensors()));
-        assertEquals(-1, TinyModel.firstBitDifference(logitsWith(TinyModel.adapterDir()), got));
+        float[] got = logitsWith(adapter(c, GoldenVariants.adapterTensors()));
+        assertEquals(-1, GoldenVariants.firstBitDifference(logitsWith(GoldenVariants.adapterDir()), got));
     }
 
     @Test
     void freshAdapterFollowsPatternsAndStartsAtTheBaseModel() {
-        float[] base = TinyModel.logits(lm, batch);
+        float[] base = GoldenVariants.logits(lm, batch);
         LoraConfig config = new LoraConfig(8, 16, 0, List.of("q_proj", "down_proj"), null, false,
                 Map.of("down_proj", 2), Map.of(), List.of(0), "true", null);
         LoraAdapter.initialize(lm, config, 42);
@@ -265,6 +265,6 @@ class LoraConfigFeaturesTest {
         for (float v : a) {
             assertTrue(Math.abs(v) <= bound, "Kaiming-uniform A within ±1/sqrt(in): " + v);
         }
-        assertEquals(-1, TinyModel.firstBitDifference(base, TinyModel.logits(lm, batch)), "B = 0: base logits");
+        assertEquals(-1, GoldenVariants.firstBitDifference(base, GoldenVariants.logits(lm, batch)), "B = 0: base logits");
     }
 }

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
-import dev.tuneloop.model.TinyModel;
+import dev.tuneloop.model.GoldenVariants;
 import dev.tuneloop.model.qwen2.Qwen2ForCausalLM;
 import dev.tuneloop.model.qwen2.Qwen2Weights;
 import dev.tuneloop.model.qwen2.TokenBatch;
@@ -24,9 +24,9 @@ class MergeTest {
 
     @BeforeEach
     void load() throws Exception {
-        lm = Qwen2Weights.load(TinyModel.dir(), Device.cpu());
-        batch = TinyModel.goldenBatch();
-        baseLogits = TinyModel.logits(lm, batch);
+        lm = Qwen2Weights.load(GoldenVariants.dir(), Device.cpu());
+        batch = GoldenVariants.goldenBatch();
+        baseLogits = GoldenVariants.logits(lm, batch);
         baseWeights = weights(lm);
     }
 
@@ -37,55 +37,55 @@ class MergeTest {
 
     @Test
     void mergedLogitsEqualUnmergedAndUnmergeRestoresBaseWeights() throws Exception {
-        LoraAdapter.load(lm, TinyModel.adapterDir(), false);
-        float[] unmerged = TinyModel.logits(lm, batch);
-        assertTrue(TinyModel.maxAbsDiff(unmerged, baseLogits, batch) > 0.01, "the adapter changes the logits");
+        LoraAdapter.load(lm, GoldenVariants.adapterDir(), false);
+        float[] unmerged = GoldenVariants.logits(lm, batch);
+        assertTrue(GoldenVariants.maxAbsDiff(unmerged, baseLogits, batch) > 0.01, "the adapter changes the logits");
 
         LoraAdapter.merge(lm);
         assertTrue(lm.projections().values().stream().allMatch(LoraLinear::isMerged));
         assertTrue(maxWeightDiff(lm) > 1e-3, "merging changed the base weights");
-        double merged = TinyModel.maxAbsDiff(TinyModel.logits(lm, batch), unmerged, batch);
+        double merged = GoldenVariants.maxAbsDiff(GoldenVariants.logits(lm, batch), unmerged, batch);
         assertTrue(merged <= 1e-5, "merged vs unmerged logits: max |diff| " + merged);
         LoraAdapter.merge(lm); // merging twice must not add the delta twice
-        merged = TinyModel.maxAbsDiff(TinyModel.logits(lm, batch), unmerged, batch);
+        merged = GoldenVariants.maxAbsDiff(GoldenVariants.logits(lm, batch), unmerged, batch);
         assertTrue(merged <= 1e-5, "after a second merge: max |diff| " + merged);
 
         LoraAdapter.unmerge(lm);
         assertFalse(lm.projections().values().stream().anyMatch(LoraLinear::isMerged));
         double w = maxWeightDiff(lm);
         assertTrue(w <= 1e-6, "unmerge restores the base weights: max |diff| " + w);
-        double back = TinyModel.maxAbsDiff(TinyModel.logits(lm, batch), unmerged, batch);
+        double back = GoldenVariants.maxAbsDiff(GoldenVariants.logits(lm, batch), unmerged, batch);
         assertTrue(back <= 1e-5, "unmerged again vs unmerged logits: max |diff| " + back);
     }
 
     @Test
     void detachReturnsExactlyToTheBaseModel() throws Exception {
-        LoraAdapter.load(lm, TinyModel.adapterDir(), false);
+        LoraAdapter.load(lm, GoldenVariants.adapterDir(), false);
         LoraAdapter.detach(lm);
         assertTrue(LoraAdapter.parameters(lm).isEmpty());
-        assertEquals(-1, TinyModel.firstBitDifference(baseLogits, TinyModel.logits(lm, batch)),
+        assertEquals(-1, GoldenVariants.firstBitDifference(baseLogits, GoldenVariants.logits(lm, batch)),
                 "logits after load + detach are the base model's, bit for bit");
     }
 
     @Test
     void detachingAMergedAdapterUnmergesItFirst() throws Exception {
-        LoraAdapter.load(lm, TinyModel.adapterDir(), false);
+        LoraAdapter.load(lm, GoldenVariants.adapterDir(), false);
         LoraAdapter.merge(lm);
         LoraAdapter.detach(lm);
         assertTrue(lm.projections().values().stream().noneMatch(p -> p.hasLora() || p.isMerged()));
         double w = maxWeightDiff(lm);
         assertTrue(w <= 1e-6, "base weights after merge + detach: max |diff| " + w);
-        double l = TinyModel.maxAbsDiff(TinyModel.logits(lm, batch), baseLogits, batch);
+        double l = GoldenVariants.maxAbsDiff(GoldenVariants.logits(lm, batch), baseLogits, batch);
         assertTrue(l <= 1e-5, "base logits after merge + detach: max |diff| " + l);
     }
 
     @Test
     void loadingAnAdapterOverAMergedOneStartsFromTheBaseWeights() throws Exception {
-        LoraAdapter.load(lm, TinyModel.adapterDir(), false);
-        float[] unmerged = TinyModel.logits(lm, batch);
+        LoraAdapter.load(lm, GoldenVariants.adapterDir(), false);
+        float[] unmerged = GoldenVariants.logits(lm, batch);
         LoraAdapter.merge(lm);
-        LoraAdapter.load(lm, TinyModel.adapterDir(), false);
-        double l = TinyModel.maxAbsDiff(TinyModel.logits(lm, batch), unmerged, batch);
+        LoraAdapter.load(lm, GoldenVariants.adapterDir(), false);
+        double l = GoldenVariants.maxAbsDiff(GoldenVariants.logits(lm, batch), unmerged, batch);
         assertTrue(l <= 1e-5, "adapter loaded over its merged self: max |diff| " + l + " (delta applied twice?)");
         LoraAdapter.detach(lm);
     }

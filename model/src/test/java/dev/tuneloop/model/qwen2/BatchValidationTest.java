@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
 import ai.djl.pytorch.jni.JniUtils;
-import dev.tuneloop.model.TinyModel;
+import dev.tuneloop.model.GoldenVariants;
 import dev.tuneloop.model.generate.Generator;
 import dev.tuneloop.model.lora.LoraAdapter;
 import java.util.Arrays;
@@ -24,8 +24,8 @@ class BatchValidationTest {
 
     @BeforeAll
     static void load() throws Exception {
-        lm = Qwen2Weights.load(TinyModel.dir(), Device.cpu());
-        golden = TinyModel.goldenBatch();
+        lm = Qwen2Weights.load(GoldenVariants.dir(), Device.cpu());
+        golden = GoldenVariants.goldenBatch();
     }
 
     @AfterAll
@@ -75,14 +75,14 @@ class BatchValidationTest {
         TokenBatch bad = new TokenBatch(golden.batchSize(), golden.seqLen(), golden.inputIds(), m, golden.labels());
         assertMessage(assertThrows(IllegalArgumentException.class, () -> lm.forwardBackward(bad, 1, false, 0)),
                 "attention mask value -1", "row 1, position 1");
-        assertMessage(assertThrows(IllegalArgumentException.class, () -> TinyModel.logits(lm, bad)),
+        assertMessage(assertThrows(IllegalArgumentException.class, () -> GoldenVariants.logits(lm, bad)),
                 "attention mask value -1");
         assertFalse(JniUtils.isGradMode());
     }
 
     @Test
     void labelsOutsideTheVocabularyAreRejectedWithTheirPosition() throws Exception {
-        LoraAdapter.load(lm, TinyModel.adapterDir(), true);
+        LoraAdapter.load(lm, GoldenVariants.adapterDir(), true);
         try {
             for (boolean recompute : new boolean[] {false, true}) {
                 assertMessage(assertThrows(IllegalArgumentException.class,
@@ -107,7 +107,7 @@ class BatchValidationTest {
         ids[3] = 5000;
         TokenBatch bad = new TokenBatch(golden.batchSize(), golden.seqLen(), ids, golden.attentionMask(),
                 golden.labels());
-        Exception e = assertThrows(IllegalArgumentException.class, () -> TinyModel.logits(lm, bad));
+        Exception e = assertThrows(IllegalArgumentException.class, () -> GoldenVariants.logits(lm, bad));
         assertMessage(e, "token id 5000 at row 0, position 3", "[0, 1024)");
         e = assertThrows(IllegalArgumentException.class, () -> lm.forwardBackward(bad, 1, true, 0));
         assertMessage(e, "token id 5000");
@@ -136,11 +136,11 @@ class BatchValidationTest {
         long[] mask = golden.attentionMask().clone();
         Arrays.fill(mask, t, 2 * t, 0);
         TokenBatch batch = new TokenBatch(2, t, golden.inputIds(), mask, null);
-        float[] logits = TinyModel.logits(lm, batch);
+        float[] logits = GoldenVariants.logits(lm, batch);
         for (float v : logits) {
             assertTrue(Float.isFinite(v), "logit " + v);
         }
-        float[] normal = TinyModel.logits(lm, golden);
+        float[] normal = GoldenVariants.logits(lm, golden);
         int vocab = lm.config().vocabSize();
         double d = 0;
         for (int i = 0; i < t * vocab; i++) {

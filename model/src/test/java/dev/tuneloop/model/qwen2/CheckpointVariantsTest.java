@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.Device;
 import ai.djl.nn.Parameter;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tuneloop.model.TinyModel;
-import dev.tuneloop.model.TinyModel.Tensor;
+import dev.tuneloop.model.GoldenVariants;
+import dev.tuneloop.model.GoldenVariants.Tensor;
 import dev.tuneloop.model.safetensors.CheckpointTensors;
 import dev.tuneloop.model.safetensors.DType;
 import dev.tuneloop.model.safetensors.HalfFloats;
@@ -38,9 +38,9 @@ class CheckpointVariantsTest {
 
     @BeforeAll
     static void writeVariants() throws Exception {
-        batch = TinyModel.goldenBatch();
+        batch = GoldenVariants.goldenBatch();
         rounded = new LinkedHashMap<>();
-        TinyModel.modelTensors().forEach((name, t) -> {
+        GoldenVariants.modelTensors().forEach((name, t) -> {
             float[] v = new float[t.values().length];
             for (int i = 0; i < v.length; i++) {
                 v[i] = HalfFloats.bf16ToFloat(HalfFloats.floatToBf16(t.values()[i]));
@@ -48,16 +48,16 @@ class CheckpointVariantsTest {
             rounded.put(name, new Tensor(t.shape(), v));
         });
         rounded.put("lm_head.weight", rounded.get("model.embed_tokens.weight").copy());
-        untiedConfig = TinyModel.modelConfig();
+        untiedConfig = GoldenVariants.modelConfig();
         untiedConfig.put("tie_word_embeddings", false);
 
-        TinyModel.modelFolder(tmp.resolve("f32-untied"), untiedConfig, rounded);
+        GoldenVariants.modelFolder(tmp.resolve("f32-untied"), untiedConfig, rounded);
         writeShardedBf16(tmp.resolve("bf16-sharded"));
 
-        ObjectNode tied = TinyModel.modelConfig();
+        ObjectNode tied = GoldenVariants.modelConfig();
         Map<String, Tensor> roundedTied = new LinkedHashMap<>(rounded);
         roundedTied.remove("lm_head.weight");
-        TinyModel.modelFolder(tmp.resolve("f32-tied"), tied, roundedTied);
+        GoldenVariants.modelFolder(tmp.resolve("f32-tied"), tied, roundedTied);
 
         Map<String, Tensor> negatedHead = new LinkedHashMap<>(rounded);
         float[] neg = rounded.get("lm_head.weight").values().clone();
@@ -65,18 +65,18 @@ class CheckpointVariantsTest {
             neg[i] = -neg[i];
         }
         negatedHead.put("lm_head.weight", new Tensor(rounded.get("lm_head.weight").shape(), neg));
-        TinyModel.modelFolder(tmp.resolve("f32-negated-head"), untiedConfig, negatedHead);
+        GoldenVariants.modelFolder(tmp.resolve("f32-negated-head"), untiedConfig, negatedHead);
 
         Path f16 = tmp.resolve("f16");
-        TinyModel.writeJson(f16.resolve("config.json"), TinyModel.modelConfig());
-        TinyModel.write(f16.resolve("model.safetensors"), TinyModel.modelTensors(), DType.F16, Map.of("format", "pt"));
+        GoldenVariants.writeJson(f16.resolve("config.json"), GoldenVariants.modelConfig());
+        GoldenVariants.write(f16.resolve("model.safetensors"), GoldenVariants.modelTensors(), DType.F16, Map.of("format", "pt"));
     }
 
     /** BF16, split over three shards in Hugging Face's layout, with {@code model.safetensors.index.json}. */
     private static void writeShardedBf16(Path dir) throws Exception {
         List<String> names = new ArrayList<>(rounded.keySet());
-        ObjectNode index = TinyModel.JSON.createObjectNode();
-        ObjectNode weightMap = TinyModel.JSON.createObjectNode();
+        ObjectNode index = GoldenVariants.JSON.createObjectNode();
+        ObjectNode weightMap = GoldenVariants.JSON.createObjectNode();
         long totalBytes = 0;
         int perShard = (names.size() + SHARDS - 1) / SHARDS;
         for (int s = 0; s < SHARDS; s++) {
@@ -87,14 +87,14 @@ class CheckpointVariantsTest {
                 weightMap.put(name, file);
                 totalBytes += 2L * rounded.get(name).values().length;
             }
-            TinyModel.write(dir.resolve(file), shard, DType.BF16, Map.of("format", "pt"));
+            GoldenVariants.write(dir.resolve(file), shard, DType.BF16, Map.of("format", "pt"));
         }
         index.putObject("metadata").put("total_size", totalBytes);
         index.set("weight_map", weightMap);
-        TinyModel.writeJson(dir.resolve("model.safetensors.index.json"), index);
+        GoldenVariants.writeJson(dir.resolve("model.safetensors.index.json"), index);
         ObjectNode config = untiedConfig.deepCopy();
         config.put("torch_dtype", "bfloat16");
-        TinyModel.writeJson(dir.resolve("config.json"), config);
+        GoldenVariants.writeJson(dir.resolve("config.json"), config);
     }
 
     @Test
@@ -117,14 +117,14 @@ class CheckpointVariantsTest {
                 float[] want = rounded.get(name).values();
                 float[] fromF32 = a.get(name).getArray().toFloatArray();
                 float[] fromBf16 = b.get(name).getArray().toFloatArray();
-                int d = TinyModel.firstBitDifference(want, fromF32);
+                int d = GoldenVariants.firstBitDifference(want, fromF32);
                 assertEquals(-1, d, name + " (F32 copy) differs at " + d);
-                d = TinyModel.firstBitDifference(want, fromBf16);
+                d = GoldenVariants.firstBitDifference(want, fromBf16);
                 assertEquals(-1, d, name + " (BF16 shards) differs at " + d);
             }
-            float[] la = TinyModel.logits(f32, batch);
-            float[] lb = TinyModel.logits(bf16, batch);
-            int d = TinyModel.firstBitDifference(la, lb);
+            float[] la = GoldenVariants.logits(f32, batch);
+            float[] lb = GoldenVariants.logits(bf16, batch);
+            int d = GoldenVariants.firstBitDifference(la, lb);
             assertEquals(-1, d, "logits differ at " + d + ": " + (d < 0 ? "" : la[d] + " vs " + lb[d]));
         }
     }
@@ -135,11 +135,11 @@ class CheckpointVariantsTest {
                 Qwen2ForCausalLM untied = Qwen2Weights.load(tmp.resolve("f32-untied"), Device.cpu());
                 Qwen2ForCausalLM negated = Qwen2Weights.load(tmp.resolve("f32-negated-head"), Device.cpu())) {
             assertTrue(tied.config().tieWordEmbeddings() && !tied.namedParameters().containsKey("lm_head.weight"));
-            float[] lt = TinyModel.logits(tied, batch);
-            float[] lu = TinyModel.logits(untied, batch);
-            assertEquals(-1, TinyModel.firstBitDifference(lt, lu), "lm_head = embedding copy gives the tied logits");
+            float[] lt = GoldenVariants.logits(tied, batch);
+            float[] lu = GoldenVariants.logits(untied, batch);
+            assertEquals(-1, GoldenVariants.firstBitDifference(lt, lu), "lm_head = embedding copy gives the tied logits");
             // lm_head = -embedding, embedding unchanged: same hidden states, so exactly negated logits.
-            float[] ln = TinyModel.logits(negated, batch);
+            float[] ln = GoldenVariants.logits(negated, batch);
             for (int i = 0; i < lu.length; i++) {
                 if (Float.floatToRawIntBits(ln[i]) != Float.floatToRawIntBits(-lu[i])) {
                     throw new AssertionError("logit " + i + ": " + ln[i] + " is not -" + lu[i]
@@ -151,17 +151,17 @@ class CheckpointVariantsTest {
 
     @Test
     void f16CheckpointGivesLogitsCloseToF32() throws Exception {
-        try (Qwen2ForCausalLM f32 = Qwen2Weights.load(TinyModel.dir(), Device.cpu());
+        try (Qwen2ForCausalLM f32 = Qwen2Weights.load(GoldenVariants.dir(), Device.cpu());
                 Qwen2ForCausalLM f16 = Qwen2Weights.load(tmp.resolve("f16"), Device.cpu())) {
             float[] embed = f16.namedParameters().get("model.embed_tokens.weight").getArray().toFloatArray();
-            float[] src = TinyModel.modelTensors().get("model.embed_tokens.weight").values();
+            float[] src = GoldenVariants.modelTensors().get("model.embed_tokens.weight").values();
             for (int i = 0; i < embed.length; i++) {
                 float want = HalfFloats.f16ToFloat(HalfFloats.floatToF16(src[i]));
                 if (Float.floatToRawIntBits(embed[i]) != Float.floatToRawIntBits(want)) {
                     throw new AssertionError("embedding element " + i + ": " + embed[i] + ", F16 value " + want);
                 }
             }
-            double diff = TinyModel.maxAbsDiff(TinyModel.logits(f32, batch), TinyModel.logits(f16, batch), batch);
+            double diff = GoldenVariants.maxAbsDiff(GoldenVariants.logits(f32, batch), GoldenVariants.logits(f16, batch), batch);
             // F16 keeps 11 significant bits (relative error <= 2^-11 per weight). Measured: 0.015 on logits up to
             // |7.2| (BF16, 8 bits, gives 0.09); a wrong widening (bits misread, subnormals lost) gives O(1).
             assertTrue(diff > 0 && diff < 0.03, "F16 vs F32 logits: max |diff| " + diff);
@@ -177,7 +177,7 @@ class CheckpointVariantsTest {
                 Files.copy(f, dir.resolve(f.getFileName()));
             }
         }
-        Files.copy(TinyModel.dir().resolve("model.safetensors"), dir.resolve("model.safetensors"));
+        Files.copy(GoldenVariants.dir().resolve("model.safetensors"), dir.resolve("model.safetensors"));
         Exception e = assertThrows(Exception.class,
                 () -> Qwen2Weights.load(dir, Device.cpu()).close());
         assertTrue(e.getMessage().contains("ambiguous"), e.getMessage());

@@ -8,7 +8,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.jni.JniUtils;
-import dev.tuneloop.model.TinyModel;
+import dev.tuneloop.model.GoldenVariants;
 import dev.tuneloop.model.lora.LoraAdapter;
 import dev.tuneloop.model.lora.LoraLinear;
 import java.util.LinkedHashMap;

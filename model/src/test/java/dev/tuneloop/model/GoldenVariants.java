@@ -22,7 +22,7 @@ import java.util.Map;
  * The tiny golden fixture's files read into memory, variants of its model and adapter folders written to a test's temp
  * folder, and the logits probe the tests compare.
  */
-public final class TinyModel {
+public final class GoldenVariants {
     /** A tensor widened to float. */
     public record Tensor(long[] shape, float[] values) {
         public Tensor copy() {
@@ -32,7 +32,7 @@ public final class TinyModel {
 
     public static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    private TinyModel() {}
+    private GoldenVariants() {}
 
     public static Path dir() {
         return Shared.tinyGolden();
