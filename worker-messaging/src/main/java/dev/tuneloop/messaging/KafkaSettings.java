@@ -22,7 +22,7 @@ public record KafkaSettings(String bootstrapServers, String clientId, Map<String
     }
 
     /** {@code base} with the bootstrap servers, {@code clientId + suffix} and the extra properties on top. */
-    Map<String, Object> properties(Map<String, Object> base, String suffix) {
+    public Map<String, Object> properties(Map<String, Object> base, String suffix) {
         Map<String, Object> props = new HashMap<>(base);
         props.put("bootstrap.servers", bootstrapServers);
         props.put("client.id", clientId + suffix);
