@@ -17,6 +17,7 @@ import dev.tuneloop.contracts.TrainingProgressed;
 import dev.tuneloop.contracts.TrainingRequested;
 import dev.tuneloop.contracts.TrainingStarted;
 import dev.tuneloop.messaging.PublishException;
+import dev.tuneloop.messaging.TransientFailure;
 import dev.tuneloop.model.squad.OnBadRecord;
 import dev.tuneloop.model.squad.SquadData;
 import dev.tuneloop.model.squad.SquadExample;
@@ -25,10 +26,8 @@ import dev.tuneloop.model.text.PromptMode;
 import dev.tuneloop.model.text.PromptTemplate;
 import dev.tuneloop.model.train.TrainConfig;
 import dev.tuneloop.model.train.Trainer;
-import dev.tuneloop.storage.ChecksumMismatchException;
 import dev.tuneloop.storage.ObjectStore;
 import dev.tuneloop.storage.ObjectUri;
-import dev.tuneloop.storage.StorageException;
 import dev.tuneloop.storage.StoragePolicy;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -105,20 +104,6 @@ public final class TrainingJob {
                 .seed(h.seed()).build();
     }
 
-    /** An error worth retrying later rather than failing the run for. */
-    static boolean isTransient(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof PublishException) {
-                return true;
-            }
-            if (t instanceof StorageException s && !(s instanceof ChecksumMismatchException)) {
-                int status = s.httpStatus();
-                return status == 0 || status == 429 || status >= 500;
-            }
-        }
-        return false;
-    }
-
     /** One try at a run; holds what the callbacks of the trainer need. */
     private final class Attempt {
         private final String runId;
@@ -181,7 +166,7 @@ public final class TrainingJob {
                     LOG.info("run {}: handed off; it stopped with {}", runId, e.toString());
                     return;
                 }
-                if (isTransient(e)) {
+                if (TransientFailure.in(e)) {
                     throw e;
                 }
                 String reason = e.getMessage() == null ? e.toString() : e.getMessage();

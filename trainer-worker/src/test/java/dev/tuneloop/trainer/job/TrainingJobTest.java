@@ -25,6 +25,7 @@ import dev.tuneloop.contracts.StoredObject;
 import dev.tuneloop.contracts.TrainingProgressed;
 import dev.tuneloop.contracts.TrainingRequested;
 import dev.tuneloop.contracts.TrainingStarted;
+import dev.tuneloop.messaging.TransientFailure;
 import dev.tuneloop.storage.ObjectStore;
 import dev.tuneloop.storage.ObjectUri;
 import dev.tuneloop.storage.RetryPolicy;
@@ -240,7 +241,7 @@ class TrainingJobTest {
             TrainingJob job = job("w1", unreachable, events::add);
             Exception e = assertThrows(Exception.class,
                     () -> job.run(request("run-offline", tinyRun(), TRAIN_URI, null), () -> false));
-            assertTrue(TrainingJob.isTransient(e), e.toString());
+            assertTrue(TransientFailure.in(e), e.toString());
         }
         assertFalse(events.stream().anyMatch(e -> e.payload() instanceof RunFailed), events.toString());
     }
