@@ -1,6 +1,7 @@
 package dev.tuneloop.cli;
 
 import dev.tuneloop.model.generate.QaAnswerer;
+import dev.tuneloop.model.generate.QaModel;
 import dev.tuneloop.model.text.PromptMode;
 import dev.tuneloop.model.train.ServingPrompt;
 import java.nio.file.Path;
@@ -54,9 +55,11 @@ final class AnswerCommand {
         System.err.println("answer: " + (adapterDir == null ? "base model " + modelDir : "adapter " + adapterDir
                 + " on " + modelDir) + "; " + prompt.describe());
 
-        try (QaModel qa = QaModel.open(modelDir, adapterDir, prompt, maxNewTokens)) {
+        try (QaModel qa = QaModel.open(modelDir, ModelPaths.device())) {
+            qa.useAdapter(adapterDir);
+            QaAnswerer answerer = qa.answerer(prompt.template(), prompt.maxSeqLen(), maxNewTokens);
             long start = System.nanoTime();
-            QaAnswerer.Answer a = qa.answerer().answer(question, context);
+            QaAnswerer.Answer a = answerer.answer(question, context);
             double seconds = (System.nanoTime() - start) / 1e9;
             System.err.printf("answer: %d prompt tokens, %d new tokens in %.2f s%n", a.promptTokens(),
                     a.completionTokens(), seconds);

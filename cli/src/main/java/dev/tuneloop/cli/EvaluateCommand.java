@@ -2,6 +2,8 @@ package dev.tuneloop.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tuneloop.model.generate.QaAnswerer;
+import dev.tuneloop.model.generate.QaModel;
 import dev.tuneloop.model.squad.OnBadRecord;
 import dev.tuneloop.model.squad.SquadData;
 import dev.tuneloop.model.squad.SquadExample;
@@ -80,9 +82,11 @@ final class EvaluateCommand {
         System.err.println("evaluate: " + (adapterDir == null ? "base model " + modelDir : "adapter " + adapterDir
                 + " on " + modelDir) + "; " + prompt.describe());
         Evaluator.Outcome outcome;
-        try (QaModel qa = QaModel.open(modelDir, adapterDir, prompt, maxNewTokens)) {
+        try (QaModel qa = QaModel.open(modelDir, ModelPaths.device())) {
+            qa.useAdapter(adapterDir);
+            QaAnswerer answerer = qa.answerer(prompt.template(), prompt.maxSeqLen(), maxNewTokens);
             StepProgress progress = new StepProgress("evaluate", 0, examples.size());
-            outcome = Evaluator.evaluate(qa.answerer(), examples, batchSize, done -> progress.update(done, ""));
+            outcome = Evaluator.evaluate(answerer, examples, batchSize, done -> progress.update(done, ""));
         }
         writeAtomically(out, JSON.writeValueAsBytes(outcome.predictions()));
 

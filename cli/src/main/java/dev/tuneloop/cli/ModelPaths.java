@@ -39,23 +39,18 @@ final class ModelPaths {
     }
 
     /** {@code --model tiny}: a tiny random Qwen2 with the real Qwen2.5 tokenizer, made once and cached. */
-    static final String TINY = "tiny";
+    static final String TINY = TinyModel.NAME;
 
     static Path tinyModel() throws java.io.IOException {
-        Path dir = cacheHome().resolve("models").resolve("tiny-qwen2-h128-l2-seed1");
         System.err.println("tuneloop: --model tiny is a RANDOM tiny Qwen2 (hidden 128, 2 layers) with the real"
                 + " Qwen2.5 tokenizer: it proves the pipeline, its answers are noise until trained");
-        if (!Files.isRegularFile(dir.resolve("model.safetensors"))) {
-            Path tokenizer = sharedDir().resolve("models").resolve("qwen2.5-0.5b-instruct");
-            if (!Files.isRegularFile(tokenizer.resolve("tokenizer.json"))) {
-                throw new IllegalArgumentException("--model tiny needs the Qwen2.5 tokenizer at " + tokenizer
-                        + " (../shared/ beside the repository; set TUNELOOP_SHARED_DIR to point elsewhere)");
-            }
-            Path tmp = Files.createDirectories(dir.getParent()).resolve(dir.getFileName() + ".tmp");
-            TinyModel.create(tmp, tokenizer, 128, 2, 1);
-            Files.move(tmp, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Path tokenizer = sharedDir().resolve("models").resolve("qwen2.5-0.5b-instruct");
+        try {
+            return TinyModel.cached(cacheHome(), tokenizer);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--model tiny: " + e.getMessage()
+                    + " (../shared/ beside the repository; set TUNELOOP_SHARED_DIR to point elsewhere)", e);
         }
-        return dir;
     }
 
     /** Where tuneloop caches what it makes: {@code TUNELOOP_CACHE}, else {@code ~/.cache/tuneloop}. */

@@ -5,9 +5,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
+import java.util.stream.Stream;
 
 /**
  * A tiny random Qwen2 with the real Qwen2.5 tokenizer and vocabulary, written as a Hugging Face model folder: proves
@@ -17,6 +21,12 @@ import java.nio.file.StandardCopyOption;
  */
 public final class TinyModel {
     public static final double EMBED_STD = 0.2;
+    /** The model name that means "the cached tiny model" wherever a model location is accepted. */
+    public static final String NAME = "tiny";
+    /** The cached tiny model's sizes and seed, part of its folder name. */
+    private static final int CACHED_HIDDEN = 128;
+    private static final int CACHED_LAYERS = 2;
+    private static final long CACHED_SEED = 1;
 
     private TinyModel() {}
 
@@ -58,5 +68,45 @@ public final class TinyModel {
             Qwen2Weights.save(lm, dir);
         }
         return dir;
+    }
+
+    /**
+     * The tiny model (hidden 128, 2 layers, seed 1) under {@code cacheRoot/models/}, made on first use. It appears
+     * complete or not at all (written under a temporary name, then renamed), so concurrent first uses are safe.
+     *
+     * @param tokenizerDir a folder with Qwen2.5's {@code tokenizer.json}, needed only the first time
+     */
+    public static Path cached(Path cacheRoot, Path tokenizerDir) throws IOException {
+        Path dir = cacheRoot.resolve("models")
+                .resolve("tiny-qwen2-h" + CACHED_HIDDEN + "-l" + CACHED_LAYERS + "-seed" + CACHED_SEED);
+        if (Files.isRegularFile(dir.resolve("model.safetensors"))) {
+            return dir;
+        }
+        if (!Files.isRegularFile(tokenizerDir.resolve("tokenizer.json"))) {
+            throw new IllegalArgumentException("the tiny model needs the Qwen2.5 tokenizer: " + tokenizerDir
+                    + " has no tokenizer.json");
+        }
+        Files.createDirectories(dir.getParent());
+        Path tmp = Files.createTempDirectory(dir.getParent(), "." + dir.getFileName() + ".tmp-");
+        try {
+            create(tmp, tokenizerDir, CACHED_HIDDEN, CACHED_LAYERS, CACHED_SEED);
+            Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+        } catch (FileAlreadyExistsException | DirectoryNotEmptyException raced) {
+            // another process made it first: use theirs
+        } finally {
+            deleteTree(tmp);
+        }
+        return dir;
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
     }
 }

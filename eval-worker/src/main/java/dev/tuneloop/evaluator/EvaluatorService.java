@@ -1,0 +1,163 @@
+package dev.tuneloop.evaluator;
+
+import ai.djl.Device;
+import dev.tuneloop.contracts.CheckpointSaved;
+import dev.tuneloop.evaluator.job.CheckpointEvaluation;
+import dev.tuneloop.evaluator.messaging.EvaluatorMessaging;
+import dev.tuneloop.messaging.EventPublisher;
+import dev.tuneloop.messaging.JobLoop;
+import dev.tuneloop.messaging.KafkaSettings;
+import dev.tuneloop.model.generate.QaModel;
+import dev.tuneloop.model.hub.HubFiles;
+import dev.tuneloop.model.hub.HubSettings;
+import dev.tuneloop.model.hub.ModelLocator;
+import dev.tuneloop.model.hub.Progress;
+import dev.tuneloop.model.qwen2.TinyModel;
+import dev.tuneloop.storage.ObjectStore;
+import dev.tuneloop.storage.StoragePolicy;
+import dev.tuneloop.storage.StorageSettings;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Wires the eval worker at start-up: object store and policy, event publisher, then (in the background, since it
+ * may mean a download) the base model, loaded once for the process, and the consumer loop that evaluates saved
+ * checkpoints one at a time.
+ */
+@ApplicationScoped
+public class EvaluatorService {
+    private static final Logger LOG = LoggerFactory.getLogger(EvaluatorService.class);
+
+    @Inject
+    EvaluatorConfig config;
+
+    @Inject
+    EvaluatorMetrics metrics;
+
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    String bootstrapServers;
+
+    @ConfigProperty(name = "quarkus.application.version", defaultValue = "unknown")
+    String version;
+
+    private ObjectStore store;
+    private EventPublisher publisher;
+    private volatile QaModel model;
+    private volatile EvaluatorMessaging messaging;
+    private volatile String startupError;
+    private volatile boolean stopping;
+
+    void start(@Observes StartupEvent event) {
+        String workerId = config.workerId().orElseGet(EvaluatorService::defaultWorkerId);
+        EvaluatorConfig.Storage s = config.storage();
+        StorageSettings storage = new StorageSettings(s.endpoint(), s.accessKey(), s.secretKey(),
+                s.region().orElse(null), s.bucket());
+        StoragePolicy policy = new StoragePolicy(s.bucket(), s.allowedPrefixes(), List.of());
+        KafkaSettings kafka = new KafkaSettings(bootstrapServers, workerId, config.messaging().kafka());
+        LOG.info("evaluator {} (tuneloop {}): model {} ({}), eval limit {}, work dir {}, device {}, {}, allowed"
+                + " prefixes {}, kafka {} group {}", workerId, version, config.model().location(),
+                config.model().id(), config.evalLimit(), config.workDir(), config.device(), storage,
+                s.allowedPrefixes(), bootstrapServers, config.messaging().groupId());
+        store = new ObjectStore(storage);
+        publisher = new EventPublisher(kafka, version, Duration.ofSeconds(30));
+        metrics.observe(this);
+        Thread starter = new Thread(() -> startLoop(kafka, policy), "evaluator-start");
+        starter.setDaemon(true);
+        starter.start();
+    }
+
+    private void startLoop(KafkaSettings kafka, StoragePolicy policy) {
+        try {
+            Path dir = resolveModel();
+            QaModel loaded = QaModel.open(dir, Device.fromName(config.device()));
+            LOG.info("base model loaded once for this process: {}", dir);
+            CheckpointEvaluation job = new CheckpointEvaluation(new CheckpointEvaluation.Settings(config.workDir(),
+                    config.model().id(), config.evalLimit(), version), loaded, store, policy, publisher::publish);
+            JobLoop.Handler<CheckpointSaved> handler = (event, handoff) -> {
+                long started = System.nanoTime();
+                CheckpointEvaluation.Outcome outcome = job.evaluate(event, handoff);
+                metrics.evaluated(outcome, Duration.ofNanos(System.nanoTime() - started));
+            };
+            EvaluatorConfig.Messaging m = config.messaging();
+            synchronized (this) {
+                if (stopping) {
+                    loaded.close();
+                    return;
+                }
+                model = loaded;
+                messaging = EvaluatorMessaging.start(kafka, new EvaluatorMessaging.Settings(m.groupId(),
+                        Duration.ofMillis(500), m.handoffTimeout(), m.retryBackoff()), publisher, handler);
+            }
+        } catch (Exception e) {
+            startupError = "cannot start: " + e.getMessage();
+            LOG.error("evaluator cannot start: {}", e.toString(), e);
+        }
+    }
+
+    private Path resolveModel() throws IOException {
+        EvaluatorConfig.Model m = config.model();
+        Path dir;
+        if (m.location().equals(TinyModel.NAME)) {
+            Path tokenizer = m.tokenizerDir().orElseThrow(() -> new IllegalArgumentException(
+                    "tuneloop.evaluator.model.location=tiny needs tuneloop.evaluator.model.tokenizer-dir"));
+            dir = TinyModel.cached(m.cacheDir(), tokenizer);
+        } else {
+            dir = ModelLocator.resolve(m.location(), HubSettings.fromEnvironment(), HubFiles.model(),
+                    Progress.silent());
+        }
+        if (!Files.isRegularFile(dir.resolve("config.json"))) {
+            throw new IllegalArgumentException("tuneloop.evaluator.model.location " + m.location() + ": " + dir
+                    + " has no config.json (expected a Hugging Face model folder)");
+        }
+        return dir;
+    }
+
+    private static String defaultWorkerId() {
+        String host = System.getenv("HOSTNAME");
+        return host != null && !host.isBlank() ? host : "evaluator-" + ProcessHandle.current().pid();
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        synchronized (this) {
+            stopping = true;
+        }
+        if (messaging != null) {
+            messaging.close();
+        }
+        if (model != null) {
+            model.close();
+        }
+        if (publisher != null) {
+            publisher.close();
+        }
+        if (store != null) {
+            store.close();
+        }
+    }
+
+    public Optional<JobLoop.Status> loopStatus() {
+        EvaluatorMessaging m = messaging;
+        return m == null ? Optional.empty() : Optional.of(m.status());
+    }
+
+    public Optional<Path> modelDir() {
+        QaModel m = model;
+        return m == null ? Optional.empty() : Optional.of(m.modelDir());
+    }
+
+    public Optional<String> startupError() {
+        return Optional.ofNullable(startupError);
+    }
+}

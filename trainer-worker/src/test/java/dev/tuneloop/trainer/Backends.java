@@ -1,0 +1,51 @@
+package dev.tuneloop.trainer;
+
+import dev.tuneloop.contracts.Topics;
+import dev.tuneloop.contracts.testing.KafkaBroker;
+import dev.tuneloop.storage.ObjectStore;
+import dev.tuneloop.storage.S3ProxyServer;
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import java.nio.file.Files;
+import java.util.Map;
+
+/** A real Kafka broker, a real S3 server and the tiny model for {@code @QuarkusTest}s of the trainer. */
+public class Backends implements QuarkusTestResourceLifecycleManager {
+    private KafkaBroker broker;
+    private S3ProxyServer s3;
+
+    @Override
+    public Map<String, String> start() {
+        try {
+            broker = KafkaBroker.start();
+            broker.createTopics(Topics.all());
+            s3 = S3ProxyServer.startInMemory();
+            try (ObjectStore store = new ObjectStore(s3.settings(Fixtures.BUCKET))) {
+                store.ensureBucket();
+            }
+            return Map.of(
+                    "kafka.bootstrap.servers", broker.bootstrapServers(),
+                    "tuneloop.trainer.storage.endpoint", s3.endpoint(),
+                    "tuneloop.trainer.storage.access-key", S3ProxyServer.ACCESS_KEY,
+                    "tuneloop.trainer.storage.secret-key", S3ProxyServer.SECRET_KEY,
+                    "tuneloop.trainer.storage.bucket", Fixtures.BUCKET,
+                    "tuneloop.trainer.model.location", Fixtures.tinyModel().toString(),
+                    "tuneloop.trainer.model.id", Fixtures.MODEL_ID,
+                    "tuneloop.trainer.model.revision", Fixtures.MODEL_REVISION,
+                    "tuneloop.trainer.work-dir", Files.createTempDirectory("trainer-work").toString(),
+                    "tuneloop.trainer.worker-id", "trainer-app-test");
+        } catch (Exception e) {
+            stop();
+            throw new IllegalStateException("cannot start the test back ends: " + e, e);
+        }
+    }
+
+    @Override
+    public void stop() {
+        if (s3 != null) {
+            s3.close();
+        }
+        if (broker != null) {
+            broker.close();
+        }
+    }
+}
