@@ -8,6 +8,7 @@ import dev.tuneloop.contracts.UnknownEvent;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -29,6 +30,8 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RebalanceInProgressException;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -116,6 +119,8 @@ public final class JobLoop<P extends EventPayload> implements AutoCloseable {
     /** Loop thread only: while set, every partition stays paused (a job that threw waits for its retry). */
     private Instant retryAt;
     private Instant lagMeasuredAt = Instant.EPOCH;
+    /** Loop thread only: offsets of ended jobs not yet committed. */
+    private final Map<TopicPartition, OffsetAndMetadata> pendingCommits = new HashMap<>();
 
     public JobLoop(KafkaSettings kafka, Settings settings, Class<P> payloadType, EventPublisher publisher,
             Handler<P> handler) {
@@ -166,6 +171,7 @@ public final class JobLoop<P extends EventPayload> implements AutoCloseable {
                     }
                     dispatch(record);
                 }
+                commitPending();
                 if (current != null && current.future.isDone()) {
                     finish(current);
                 }
@@ -186,6 +192,11 @@ public final class JobLoop<P extends EventPayload> implements AutoCloseable {
             Job job = current;
             if (job != null) {
                 handOff(job, "the worker is shutting down");
+            }
+            try {
+                commitPending();
+            } catch (RuntimeException e) {
+                LOG.warn("offsets {} left uncommitted at shut-down: {}", pendingCommits, e.toString());
             }
             try {
                 c.close(Duration.ofSeconds(30)); // leaves the group: the partitions move on at once
@@ -269,14 +280,32 @@ public final class JobLoop<P extends EventPayload> implements AutoCloseable {
     }
 
     private void commit(ConsumerRecord<String, byte[]> record) {
-        TopicPartition tp = new TopicPartition(record.topic(), record.partition());
+        pendingCommits.put(new TopicPartition(record.topic(), record.partition()),
+                new OffsetAndMetadata(record.offset() + 1));
+        commitPending();
+    }
+
+    /**
+     * Commits the offsets of ended jobs. During a rebalance the broker refuses commits: they stay pending and are
+     * tried again after the next poll. Offsets of partitions this member no longer holds are dropped (their new owner
+     * redoes the job, which is idempotent).
+     */
+    private void commitPending() {
+        if (pendingCommits.isEmpty()) {
+            return;
+        }
+        pendingCommits.keySet().retainAll(consumer.assignment());
         try {
-            consumer.commitSync(Map.of(tp, new OffsetAndMetadata(record.offset() + 1)));
+            consumer.commitSync(pendingCommits);
+            pendingCommits.clear();
+        } catch (RebalanceInProgressException | RetriableException e) {
+            LOG.info("commit of {} deferred until after the rebalance: {}", pendingCommits, e.toString());
         } catch (WakeupException e) {
             throw e;
         } catch (KafkaException e) {
-            // The outcome is published; whoever gets the record again redoes an idempotent job.
-            LOG.warn("cannot commit {}@{}: {}", tp, record.offset() + 1, e.toString());
+            LOG.warn("cannot commit {} (the jobs' outcomes are published; whoever gets the records redoes them): {}",
+                    pendingCommits, e.toString());
+            pendingCommits.clear();
         }
     }
 
@@ -393,9 +422,18 @@ public final class JobLoop<P extends EventPayload> implements AutoCloseable {
         }
 
         private void giveUp(Collection<TopicPartition> partitions, String why) {
+            try {
+                commitPending(); // the last chance for the partitions that go
+            } catch (KafkaException e) {
+                LOG.warn("offsets {} of revoked partitions left uncommitted: {}", pendingCommits, e.toString());
+                pendingCommits.clear();
+            }
             Job job = current;
             if (job != null && partitions.contains(job.partition())) {
                 handOff(job, why);
+                if (retryAt == null) {
+                    consumer.resume(consumer.paused()); // the partitions this member keeps go on
+                }
             }
             assigned = Math.max(0, consumer.assignment().size() - partitions.size());
         }
