@@ -16,10 +16,8 @@ import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -115,7 +113,7 @@ public final class JobLoop<P extends EventPayload> implements AutoCloseable {
     private final AtomicLong handedOff = new AtomicLong();
     private final AtomicLong deadLettered = new AtomicLong();
     private final AtomicLong rebalances = new AtomicLong();
-    private volatile Job current;
+    private volatile RunningJob current;
     /** Loop thread only: while set, every partition stays paused (a job that threw waits for its retry). */
     private Instant retryAt;
     private Instant lagMeasuredAt = Instant.EPOCH;
@@ -140,7 +138,7 @@ public final class JobLoop<P extends EventPayload> implements AutoCloseable {
     }
 
     public Status status() {
-        Job job = current;
+        RunningJob job = current;
         return new Status(thread.isAlive() && !closing, lastPoll, assigned, job == null ? null : job.runId, lag,
                 jobsDone.get(), jobsRetried.get(), handedOff.get(), deadLettered.get(), rebalances.get());
     }
@@ -189,7 +187,7 @@ public final class JobLoop<P extends EventPayload> implements AutoCloseable {
             LOG.error("consumer loop of group {} on {} stopped: {}", settings.groupId(), settings.topic(), e.toString(),
                     e);
         } finally {
-            Job job = current;
+            RunningJob job = current;
             if (job != null) {
                 handOff(job, "the worker is shutting down");
             }
@@ -250,7 +248,7 @@ public final class JobLoop<P extends EventPayload> implements AutoCloseable {
     }
 
     private void start(ConsumerRecord<String, byte[]> record, EventEnvelope<P> event) {
-        Job job = new Job(record, event.header().runId());
+        RunningJob job = new RunningJob(record, event.header().runId());
         consumer.pause(consumer.assignment());
         LOG.info("run {}: starting the job for {} {} ({}-{}@{})", job.runId, event.header().type(),
                 event.header().eventId(), record.topic(), record.partition(), record.offset());
@@ -261,7 +259,7 @@ public final class JobLoop<P extends EventPayload> implements AutoCloseable {
         current = job;
     }
 
-    private void finish(Job job) {
+    private void finish(RunningJob job) {
         current = null;
         try {
             job.future.get();
@@ -319,9 +317,9 @@ public final class JobLoop<P extends EventPayload> implements AutoCloseable {
     }
 
     /** Asks the job to stop and waits for it; its record stays uncommitted unless it had already finished. */
-    private void handOff(Job job, String why) {
+    private void handOff(RunningJob job, String why) {
         current = null;
-        if (job.future.isDone() && !failed(job)) {
+        if (job.succeeded()) {
             jobsDone.incrementAndGet();
             try {
                 commit(job.record);
@@ -346,37 +344,14 @@ public final class JobLoop<P extends EventPayload> implements AutoCloseable {
         }
     }
 
-    private static boolean failed(Job job) {
-        try {
-            job.future.get();
-            return false;
-        } catch (ExecutionException | InterruptedException e) {
-            return true;
-        }
-    }
-
     private void measureLag() {
         Instant now = Instant.now();
         if (now.isBefore(lagMeasuredAt.plus(settings.lagInterval()))) {
             return;
         }
         lagMeasuredAt = now;
-        Set<TopicPartition> partitions = consumer.assignment();
-        if (partitions.isEmpty()) {
-            lag = 0;
-            return;
-        }
         try {
-            Duration wait = Duration.ofSeconds(5);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions, wait);
-            Map<TopicPartition, Long> begin = consumer.beginningOffsets(partitions, wait);
-            Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(partitions, wait);
-            long sum = 0;
-            for (TopicPartition tp : partitions) {
-                OffsetAndMetadata done = committed.get(tp);
-                sum += Math.max(0, end.getOrDefault(tp, 0L) - (done != null ? done.offset() : begin.getOrDefault(tp, 0L)));
-            }
-            lag = sum;
+            lag = ConsumerLag.of(consumer);
         } catch (WakeupException e) {
             throw e;
         } catch (KafkaException e) {
@@ -428,7 +403,7 @@ public final class JobLoop<P extends EventPayload> implements AutoCloseable {
                 LOG.warn("offsets {} of revoked partitions left uncommitted: {}", pendingCommits, e.toString());
                 pendingCommits.clear();
             }
-            Job job = current;
+            RunningJob job = current;
             if (job != null && partitions.contains(job.partition())) {
                 handOff(job, why);
                 if (retryAt == null) {
@@ -436,22 +411,6 @@ public final class JobLoop<P extends EventPayload> implements AutoCloseable {
                 }
             }
             assigned = Math.max(0, consumer.assignment().size() - partitions.size());
-        }
-    }
-
-    private static final class Job {
-        final ConsumerRecord<String, byte[]> record;
-        final String runId;
-        final AtomicBoolean handoff = new AtomicBoolean();
-        Future<?> future;
-
-        Job(ConsumerRecord<String, byte[]> record, String runId) {
-            this.record = record;
-            this.runId = runId;
-        }
-
-        TopicPartition partition() {
-            return new TopicPartition(record.topic(), record.partition());
         }
     }
 }
