@@ -8,6 +8,7 @@ import dev.tuneloop.contracts.UnknownEvent;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -15,10 +16,8 @@ import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -29,6 +28,8 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RebalanceInProgressException;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -112,10 +113,12 @@ public final class JobLoop<P extends EventPayload> implements AutoCloseable {
     private final AtomicLong handedOff = new AtomicLong();
     private final AtomicLong deadLettered = new AtomicLong();
     private final AtomicLong rebalances = new AtomicLong();
-    private volatile Job current;
+    private volatile RunningJob current;
     /** Loop thread only: while set, every partition stays paused (a job that threw waits for its retry). */
     private Instant retryAt;
     private Instant lagMeasuredAt = Instant.EPOCH;
+    /** Loop thread only: offsets of ended jobs not yet committed. */
+    private final Map<TopicPartition, OffsetAndMetadata> pendingCommits = new HashMap<>();
 
     public JobLoop(KafkaSettings kafka, Settings settings, Class<P> payloadType, EventPublisher publisher,
             Handler<P> handler) {
@@ -135,7 +138,7 @@ public final class JobLoop<P extends EventPayload> implements AutoCloseable {
     }
 
     public Status status() {
-        Job job = current;
+        RunningJob job = current;
         return new Status(thread.isAlive() && !closing, lastPoll, assigned, job == null ? null : job.runId, lag,
                 jobsDone.get(), jobsRetried.get(), handedOff.get(), deadLettered.get(), rebalances.get());
     }
@@ -166,6 +169,7 @@ public final class JobLoop<P extends EventPayload> implements AutoCloseable {
                     }
                     dispatch(record);
                 }
+                commitPending();
                 if (current != null && current.future.isDone()) {
                     finish(current);
                 }
@@ -183,9 +187,14 @@ public final class JobLoop<P extends EventPayload> implements AutoCloseable {
             LOG.error("consumer loop of group {} on {} stopped: {}", settings.groupId(), settings.topic(), e.toString(),
                     e);
         } finally {
-            Job job = current;
+            RunningJob job = current;
             if (job != null) {
                 handOff(job, "the worker is shutting down");
+            }
+            try {
+                commitPending();
+            } catch (RuntimeException e) {
+                LOG.warn("offsets {} left uncommitted at shut-down: {}", pendingCommits, e.toString());
             }
             try {
                 c.close(Duration.ofSeconds(30)); // leaves the group: the partitions move on at once
@@ -239,7 +248,7 @@ public final class JobLoop<P extends EventPayload> implements AutoCloseable {
     }
 
     private void start(ConsumerRecord<String, byte[]> record, EventEnvelope<P> event) {
-        Job job = new Job(record, event.header().runId());
+        RunningJob job = new RunningJob(record, event.header().runId());
         consumer.pause(consumer.assignment());
         LOG.info("run {}: starting the job for {} {} ({}-{}@{})", job.runId, event.header().type(),
                 event.header().eventId(), record.topic(), record.partition(), record.offset());
@@ -250,7 +259,7 @@ public final class JobLoop<P extends EventPayload> implements AutoCloseable {
         current = job;
     }
 
-    private void finish(Job job) {
+    private void finish(RunningJob job) {
         current = null;
         try {
             job.future.get();
@@ -269,14 +278,32 @@ public final class JobLoop<P extends EventPayload> implements AutoCloseable {
     }
 
     private void commit(ConsumerRecord<String, byte[]> record) {
-        TopicPartition tp = new TopicPartition(record.topic(), record.partition());
+        pendingCommits.put(new TopicPartition(record.topic(), record.partition()),
+                new OffsetAndMetadata(record.offset() + 1));
+        commitPending();
+    }
+
+    /**
+     * Commits the offsets of ended jobs. During a rebalance the broker refuses commits: they stay pending and are
+     * tried again after the next poll. Offsets of partitions this member no longer holds are dropped (their new owner
+     * redoes the job, which is idempotent).
+     */
+    private void commitPending() {
+        if (pendingCommits.isEmpty()) {
+            return;
+        }
+        pendingCommits.keySet().retainAll(consumer.assignment());
         try {
-            consumer.commitSync(Map.of(tp, new OffsetAndMetadata(record.offset() + 1)));
+            consumer.commitSync(pendingCommits);
+            pendingCommits.clear();
+        } catch (RebalanceInProgressException | RetriableException e) {
+            LOG.info("commit of {} deferred until after the rebalance: {}", pendingCommits, e.toString());
         } catch (WakeupException e) {
             throw e;
         } catch (KafkaException e) {
-            // The outcome is published; whoever gets the record again redoes an idempotent job.
-            LOG.warn("cannot commit {}@{}: {}", tp, record.offset() + 1, e.toString());
+            LOG.warn("cannot commit {} (the jobs' outcomes are published; whoever gets the records redoes them): {}",
+                    pendingCommits, e.toString());
+            pendingCommits.clear();
         }
     }
 
@@ -290,9 +317,9 @@ public final class JobLoop<P extends EventPayload> implements AutoCloseable {
     }
 
     /** Asks the job to stop and waits for it; its record stays uncommitted unless it had already finished. */
-    private void handOff(Job job, String why) {
+    private void handOff(RunningJob job, String why) {
         current = null;
-        if (job.future.isDone() && !failed(job)) {
+        if (job.succeeded()) {
             jobsDone.incrementAndGet();
             try {
                 commit(job.record);
@@ -317,37 +344,14 @@ public final class JobLoop<P extends EventPayload> implements AutoCloseable {
         }
     }
 
-    private static boolean failed(Job job) {
-        try {
-            job.future.get();
-            return false;
-        } catch (ExecutionException | InterruptedException e) {
-            return true;
-        }
-    }
-
     private void measureLag() {
         Instant now = Instant.now();
         if (now.isBefore(lagMeasuredAt.plus(settings.lagInterval()))) {
             return;
         }
         lagMeasuredAt = now;
-        Set<TopicPartition> partitions = consumer.assignment();
-        if (partitions.isEmpty()) {
-            lag = 0;
-            return;
-        }
         try {
-            Duration wait = Duration.ofSeconds(5);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions, wait);
-            Map<TopicPartition, Long> begin = consumer.beginningOffsets(partitions, wait);
-            Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(partitions, wait);
-            long sum = 0;
-            for (TopicPartition tp : partitions) {
-                OffsetAndMetadata done = committed.get(tp);
-                sum += Math.max(0, end.getOrDefault(tp, 0L) - (done != null ? done.offset() : begin.getOrDefault(tp, 0L)));
-            }
-            lag = sum;
+            lag = ConsumerLag.of(consumer);
         } catch (WakeupException e) {
             throw e;
         } catch (KafkaException e) {
@@ -393,27 +397,20 @@ public final class JobLoop<P extends EventPayload> implements AutoCloseable {
         }
 
         private void giveUp(Collection<TopicPartition> partitions, String why) {
-            Job job = current;
+            try {
+                commitPending(); // the last chance for the partitions that go
+            } catch (KafkaException e) {
+                LOG.warn("offsets {} of revoked partitions left uncommitted: {}", pendingCommits, e.toString());
+                pendingCommits.clear();
+            }
+            RunningJob job = current;
             if (job != null && partitions.contains(job.partition())) {
                 handOff(job, why);
+                if (retryAt == null) {
+                    consumer.resume(consumer.paused()); // the partitions this member keeps go on
+                }
             }
             assigned = Math.max(0, consumer.assignment().size() - partitions.size());
-        }
-    }
-
-    private static final class Job {
-        final ConsumerRecord<String, byte[]> record;
-        final String runId;
-        final AtomicBoolean handoff = new AtomicBoolean();
-        Future<?> future;
-
-        Job(ConsumerRecord<String, byte[]> record, String runId) {
-            this.record = record;
-            this.runId = runId;
-        }
-
-        TopicPartition partition() {
-            return new TopicPartition(record.topic(), record.partition());
         }
     }
 }

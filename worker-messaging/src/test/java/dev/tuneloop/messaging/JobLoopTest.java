@@ -231,4 +231,34 @@ class JobLoopTest {
         waitUntil(Duration.ofSeconds(10), "the commit", () -> kafka.committed(GROUP, Topics.TRAINING_REQUESTED) == 1,
                 () -> byName.get(second).status());
     }
+
+    @Test
+    void aMemberWhoseJobPartitionMovesAwayHandsTheJobOffAndGoesOnWithItsOtherPartitions() {
+        List<String> calls = Collections.synchronizedList(new ArrayList<>());
+        JobLoop<TrainingRequested> first = loop("w1", (event, handoff) -> {
+            String run = event.header().runId();
+            calls.add("w1:" + run);
+            long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (run.equals("run-p2") && !handoff.getAsBoolean() && System.nanoTime() < end) {
+                sleep(50);
+            }
+        });
+        waitUntil(Duration.ofSeconds(20), "w1 to hold all partitions", () -> first.status().assignedPartitions() == 3,
+                first::status);
+        String topic = Topics.TRAINING_REQUESTED;
+        kafka.sendRaw(topic, 2, "run-p2", EventCodec.toBytes(request("run-p2")));
+        waitUntil(Duration.ofSeconds(20), "the job on partition 2", () -> calls.contains("w1:run-p2"), () -> calls);
+
+        // The sticky assignor gives the newcomer the last of w1's partitions: the one whose job is running.
+        JobLoop<TrainingRequested> second = loop("w2", (event, handoff) -> calls.add("w2:" + event.header().runId()));
+        waitUntil(Duration.ofSeconds(30), "the hand-off", () -> first.status().handedOff() == 1,
+                () -> List.of(first.status(), second.status()));
+        kafka.sendRaw(topic, 0, "run-p0", EventCodec.toBytes(request("run-p0")));
+        kafka.sendRaw(topic, 1, "run-p1", EventCodec.toBytes(request("run-p1")));
+        waitUntil(Duration.ofSeconds(30), "all three jobs", () -> calls.size() == 4, () -> calls);
+        assertEquals(Set.of("w1:run-p2", "w2:run-p2", "w1:run-p0", "w1:run-p1"), Set.copyOf(calls),
+                "w1 goes on with the partitions it kept; w2 redoes the handed-off job");
+        waitUntil(Duration.ofSeconds(10), "every offset committed", () -> kafka.committed(GROUP, topic) == 3,
+                () -> List.of(first.status(), second.status()));
+    }
 }
