@@ -86,64 +86,68 @@ final class ModelBench {
                 quick ? "built-in tiny config" : configPath, config.numHiddenLayers(), config.hiddenSize(),
                 config.intermediateSize(), config.vocabSize());
 
-        double stepSeconds;
-        double stepSecondsRecompute;
+        // Machine rates before and after the model phases; the better of the two is the denominator, so that a
+        // burst of load from other processes during one measurement does not inflate the fractions.
+        double gemmBefore = gemmFlopsPerSecond(w);
+        double torchCopyBefore = torchCopyBandwidth(w);
+        double flops = 4.0 * layerMatrixParams(config) * w.tokens()
+                + 4.0 * config.hiddenSize() * config.vocabSize() * w.labelTokens();
+        double[] steps;
+        double[] stepsRecompute;
         double decodeTokensPerS;
         double weightBytes;
         double peakRss;
         try (Qwen2ForCausalLM lm = Qwen2Weights.random(config, Device.cpu(), SEED, 0.02)) {
             LoraAdapter.initialize(lm, LoraConfig.of(8, 16, 0.05, LoraConfig.ALL_MODULES), SEED);
             TokenBatch batch = trainingBatch(config, w);
-            InlineAdamW adamW = new InlineAdamW(LoraAdapter.parameters(lm).values(), lm.manager());
-            double flops = 4.0 * layerMatrixParams(config) * w.tokens()
-                    + 4.0 * config.hiddenSize() * config.vocabSize() * w.labelTokens();
-
-            resetPeakRss();
-            stepSeconds = median(timed(w.warmup(), w.steps(), "train step (recompute=false)",
-                    () -> trainStep(lm, batch, adamW, false)));
-            double rssTrain = peakRssGiB();
-            resetPeakRss();
-            stepSecondsRecompute = median(timed(w.warmup(), w.steps(), "train step (recompute=true)",
-                    () -> trainStep(lm, batch, adamW, true)));
+            InlineAdamW adamW = new InlineAdamW(LoraAdapter.parameters(lm), lm.manager());
+            // recompute=true first: freed memory is not returned to the OS, so VmHWM can only grow phase by phase
+            stepsRecompute = timed(w.warmup(), w.steps(), "train step (recompute=true)",
+                    () -> trainStep(lm, batch, adamW, true));
             double rssRecompute = peakRssGiB();
+            steps = timed(w.warmup(), w.steps(), "train step (recompute=false)",
+                    () -> trainStep(lm, batch, adamW, false));
+            peakRss = peakRssGiB();
             System.out.printf("train step FLOPs: %.4g (4 x %d layer matrix parameters x %d tokens + 4 x %d x %d x %d"
                     + " label tokens)%n", flops, layerMatrixParams(config), w.tokens(), config.hiddenSize(),
                     config.vocabSize(), w.labelTokens());
-            printTrain("recompute=false", w, stepSeconds, flops, rssTrain);
-            printTrain("recompute=true", w, stepSecondsRecompute, flops, rssRecompute);
+            printTrain("recompute=false", w, steps, flops, peakRss);
+            printTrain("recompute=true", w, stepsRecompute, flops, rssRecompute);
 
-            resetPeakRss();
             long[] decodePrompt = randomIds(config, w.decodePrompt(), SEED + 1);
             double unmerged = decodeRate(lm, decodePrompt, w);
             LoraAdapter.merge(lm);
             long[] prefillPrompt = randomIds(config, w.prefillTokens(), SEED + 2);
             double prefill = median(timed(1, w.steps(), "prefill", () -> prefillSeconds(lm, prefillPrompt)));
             decodeTokensPerS = decodeRate(lm, decodePrompt, w);
-            double rssInference = peakRssGiB();
+            peakRss = Math.max(peakRss, peakRssGiB());
             weightBytes = 4.0 * weightsReadPerToken(lm);
             System.out.printf("prefill: %.1f tokens/s (%d-token prompt in %.3f s, KV cache, last-position logits)%n",
                     w.prefillTokens() / prefill, w.prefillTokens(), prefill);
             System.out.printf("decode (LoRA merged): %.2f tokens/s (batch 1, %d new tokens after a %d-token prompt,"
                     + " KV cache, EOS ignored)%n", decodeTokensPerS, w.decodeNew(), w.decodePrompt());
             System.out.printf("decode (LoRA unmerged, r 8 on 7 projections): %.2f tokens/s%n", unmerged);
-            System.out.printf("peak RSS during inference: %.2f GiB%n", rssInference);
-            peakRss = Math.max(rssTrain, Math.max(rssRecompute, rssInference));
         }
 
-        double gemm = gemmFlopsPerSecond(w);
-        System.out.printf("GEMM: %.1f GFLOP/s (fp32 %dx%d by %dx%d matmul, median of %d)%n", gemm / 1e9, GEMM_N, GEMM_N,
-                GEMM_N, GEMM_N, w.gemmReps());
-        double bandwidth = copyBandwidth(w);
+        double gemmAfter = gemmFlopsPerSecond(w);
+        double gemm = Math.max(gemmBefore, gemmAfter);
+        System.out.printf("GEMM: %.1f GFLOP/s (fp32 %dx%d by %dx%d matmul, median of %d; before %.1f, after %.1f)%n",
+                gemm / 1e9, GEMM_N, GEMM_N, GEMM_N, GEMM_N, w.gemmReps(), gemmBefore / 1e9, gemmAfter / 1e9);
+        double torchCopyAfter = torchCopyBandwidth(w);
+        double javaCopy = javaCopyBandwidth(w);
+        double bandwidth = Math.max(javaCopy, Math.max(torchCopyBefore, torchCopyAfter));
+        System.out.printf("copy bandwidth: %.1f GB/s (%d MiB, bytes read + written; PyTorch copy before %.1f, after"
+                + " %.1f, System.arraycopy %.1f GB/s)%n", bandwidth / 1e9, w.copyMiB(), torchCopyBefore / 1e9,
+                torchCopyAfter / 1e9, javaCopy / 1e9);
         double bound = bandwidth / weightBytes;
-        double trainTokensPerS = w.tokens() / stepSeconds;
-        double trainFraction = (4.0 * layerMatrixParams(config) * w.tokens()
-                + 4.0 * config.hiddenSize() * config.vocabSize() * w.labelTokens()) / stepSeconds / gemm;
+        double trainTokensPerS = w.tokens() / median(steps);
+        double trainFraction = flops / median(steps) / gemm;
         double decodeFraction = decodeTokensPerS / bound;
         System.out.printf("decode bandwidth bound: %.2f tokens/s (%.3f GB of fp32 weights read per token / %.1f GB/s)%n",
                 bound, weightBytes / 1e9, bandwidth / 1e9);
         System.out.printf("train_fraction_of_gemm: %.3f (target >= 0.6)%n", trainFraction);
         System.out.printf("decode_fraction_of_bandwidth: %.3f (target >= 0.5)%n", decodeFraction);
-        System.out.printf("peak RSS: %.2f GiB (VmHWM, max over the training and inference phases)%n", peakRss);
+        System.out.printf("peak RSS: %.2f GiB (VmHWM of the whole run up to the end of decoding)%n", peakRss);
         System.out.printf("load average at end: %s%n", loadAverage());
 
         ObjectNode result = JSON.createObjectNode();
@@ -156,11 +160,13 @@ final class ModelBench {
         return 0;
     }
 
-    private static void printTrain(String mode, Workload w, double seconds, double flops, double rss) {
-        System.out.printf("train (%s): %.1f tokens/s, %.2f s/step, %.1f GFLOP/s (batch %d x %d tokens, labels on the"
-                + " last %d of each row, LoRA r 8 on 7 projections, AdamW + clipping; median of %d after %d warm-up),"
-                + " peak RSS %.2f GiB%n", mode, w.tokens() / seconds, seconds, flops / seconds / 1e9, w.batch(),
-                w.seqLen(), w.labelsPerRow(), w.steps(), w.warmup(), rss);
+    private static void printTrain(String mode, Workload w, double[] steps, double flops, double rss) {
+        double seconds = median(steps);
+        System.out.printf("train (%s): %.1f tokens/s, %.2f s/step (min %.2f, max %.2f), %.1f GFLOP/s (batch %d x %d"
+                + " tokens, labels on the last %d of each row, LoRA r 8 on 7 projections, AdamW + clipping; median of %d"
+                + " after %d warm-up), peak RSS %.2f GiB%n", mode, w.tokens() / seconds, seconds,
+                Arrays.stream(steps).min().orElse(0), Arrays.stream(steps).max().orElse(0), flops / seconds / 1e9,
+                w.batch(), w.seqLen(), w.labelsPerRow(), w.steps(), w.warmup(), rss);
     }
 
     /** One optimizer step: forward + backward over the batch (mean loss), clipping, AdamW, zeroed gradients. */
@@ -223,33 +229,33 @@ final class ModelBench {
         }
     }
 
-    /** Bytes read + written per second by one large copy: the better of a Java array copy and a PyTorch copy. */
-    private static double copyBandwidth(Workload w) {
+    /** Bytes read + written per second by a large {@code System.arraycopy} (single-threaded). */
+    private static double javaCopyBandwidth(Workload w) {
         int n = w.copyMiB() * (1 << 20) / 4;
-        double bytes = 2.0 * 4 * n;
         float[] src = new float[n];
         float[] dst = new float[n];
         Arrays.fill(src, 1f);
         Arrays.fill(dst, 0f);
-        double java = bytes / median(timed(1, 5, "System.arraycopy", () -> {
+        return 2.0 * 4 * n / median(timed(1, 5, "System.arraycopy", () -> {
             long start = System.nanoTime();
             System.arraycopy(src, 0, dst, 0, n);
             return (System.nanoTime() - start) / 1e9;
         }));
-        double torch;
+    }
+
+    /** Bytes read + written per second by a large in-place PyTorch copy ({@code b[:] = a}, same threads). */
+    private static double torchCopyBandwidth(Workload w) {
+        int n = w.copyMiB() * (1 << 20) / 4;
         try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
             NDArray a = m.ones(new Shape(n));
             NDArray b = m.zeros(new Shape(n));
             NDIndex all = new NDIndex(":");
-            torch = bytes / median(timed(1, 5, "NDArray copy", () -> {
+            return 2.0 * 4 * n / median(timed(1, 5, "PyTorch copy", () -> {
                 long start = System.nanoTime();
                 b.set(all, a);
                 return (System.nanoTime() - start) / 1e9;
             }));
         }
-        System.out.printf("copy bandwidth: %.1f GB/s (%d MiB, bytes read + written: System.arraycopy %.1f GB/s,"
-                + " PyTorch copy %.1f GB/s)%n", Math.max(java, torch) / 1e9, w.copyMiB(), java / 1e9, torch / 1e9);
-        return Math.max(java, torch);
     }
 
     /** q, k, v, o, gate, up and down weight elements of all layers. */
@@ -353,16 +359,6 @@ final class ModelBench {
             LOG.warn("cannot read VmHWM from /proc/self/status: {}", e.toString());
         }
         return Double.NaN;
-    }
-
-    /** Resets VmHWM to the current RSS (Linux: write 5 to clear_refs), so each phase reports its own peak. */
-    private static void resetPeakRss() {
-        try {
-            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
-        } catch (IOException e) {
-            LOG.warn("cannot reset the peak RSS (/proc/self/clear_refs): {}; phase peaks include earlier phases",
-                    e.toString());
-        }
     }
 
     private static String loadAverage() {
