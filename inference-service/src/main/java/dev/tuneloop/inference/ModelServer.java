@@ -187,6 +187,11 @@ public final class ModelServer {
             return job.adapter();
         }
 
+        /** True once generation ended (all deltas but a held-back tail have been delivered). */
+        public boolean done() {
+            return job.result().isDone();
+        }
+
         /** Stops generating (the client went away). */
         public void cancel() {
             job.cancel();

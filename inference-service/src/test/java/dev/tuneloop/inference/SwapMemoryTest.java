@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.nn.Parameter;
 import dev.tuneloop.model.generate.QaModel;
 import dev.tuneloop.model.generate.Sampling;
 import dev.tuneloop.model.lora.LoraAdapter;
@@ -25,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Swapping keeps the adapter unmerged: the base weights are never written, only one adapter's LoRA arrays are on the
- * model at a time, and resident memory does not grow with the number of swaps.
+ * model at a time and the swapped-out ones are freed. Resident memory is printed for the report, not asserted (in a
+ * JVM shared with other tests it moves by tens of MB for unrelated reasons).
  */
 class SwapMemoryTest {
 
@@ -33,10 +36,9 @@ class SwapMemoryTest {
     Path tmp;
 
     @Test
-    void swapsLeaveTheBaseWeightsUntouchedAndMemoryFlat() throws Exception {
+    void swapsLeaveTheBaseWeightsUntouchedAndFreeTheSwappedOutAdapter() throws Exception {
         TestModels.Models models = TestModels.get();
-        // r 64 on all seven projections: 573 KB each, so leaking the arrays of every swapped-out adapter would add
-        // ~69 MB over 120 swaps
+        // r 64 on all seven projections (573 KB each): large enough for a leak to show in the printed RSS
         LoraConfig large = LoraConfig.of(64, 128, 0.0, LoraConfig.ALL_MODULES);
         Path dirA = TestModels.adapter(models.modelDir(), tmp.resolve("a"), 11, null, large);
         Path dirB = TestModels.adapter(models.modelDir(), tmp.resolve("b"), 12, null, large);
@@ -54,11 +56,18 @@ class SwapMemoryTest {
             long[] prompt = qa.tokenizer().encode("Which river flows through Paris?");
             long rssWarm = 0;
             int rounds = 60;
+            List<NDArray> previous = List.of();
             for (int round = 0; round < rounds; round++) {
                 for (ServedAdapter s : List.of(a, b)) {
                     batcher.submit(prompt, 4, Sampling.GREEDY, s, null).result().get(30, TimeUnit.SECONDS);
-                    assertEquals(s.weights().modules().size() * 2, LoraAdapter.parameters(qa.lm()).size(),
+                    List<NDArray> attached = LoraAdapter.parameters(qa.lm()).values().stream()
+                            .map(Parameter::getArray).toList();
+                    assertEquals(s.weights().modules().size() * 2, attached.size(),
                             "only the batch's adapter is on the model");
+                    for (NDArray old : previous) {
+                        assertTrue(old.isReleased(), "the swapped-out adapter's native arrays are freed");
+                    }
+                    previous = attached;
                 }
                 if (round == 4) {
                     System.gc();
@@ -75,9 +84,6 @@ class SwapMemoryTest {
                     + " %.1f MB, after %d rounds (%d swaps) %.1f MB (%+.1f MB)%n", baseBytes / 1e6,
                     a.weights().bytes() / 1e3, b.weights().bytes() / 1e3, rssWarm / 1e6, rounds, rounds * 2,
                     rssEnd / 1e6, (rssEnd - rssWarm) / 1e6);
-            long limit = 20L << 20;
-            assertTrue(rssEnd - rssWarm < limit, "RSS grew by " + (rssEnd - rssWarm) / 1e6 + " MB over "
-                    + (rounds - 5) * 2 + " swaps, more than " + limit / 1e6 + " MB: are swapped-out adapters freed?");
         }
     }
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import dev.tuneloop.contracts.AdapterFiles;
 import dev.tuneloop.contracts.AdapterPromoted;
 import dev.tuneloop.contracts.StoredObject;
@@ -75,11 +76,17 @@ public final class TestModels {
             throws IOException {
         try (Qwen2ForCausalLM lm = Qwen2Weights.load(modelDir, Device.cpu())) {
             LoraAdapter.initialize(lm, config, seed);
-            for (var p : LoraAdapter.parameters(lm).entrySet()) {
-                if (p.getKey().contains("lora_B")) {
-                    NDArray b = p.getValue().getArray();
-                    b.addi(b.getManager().randomNormal(0, 2f, b.getShape(), b.getDataType()));
+            boolean gradMode = JniUtils.isGradMode(); // per thread; in-place edits of trainable arrays need it off
+            JniUtils.setGradMode(false);
+            try {
+                for (var p : LoraAdapter.parameters(lm).entrySet()) {
+                    if (p.getKey().contains("lora_B")) {
+                        NDArray b = p.getValue().getArray();
+                        b.addi(b.getManager().randomNormal(0, 2f, b.getShape(), b.getDataType()));
+                    }
                 }
+            } finally {
+                JniUtils.setGradMode(gradMode);
             }
             LoraAdapter.save(lm, config, dir);
         }
