@@ -64,11 +64,17 @@ public class BrokerStoreAndModel implements QuarkusTestResourceLifecycleManager 
         config.put("tuneloop.inference.limits.max-tokens", "32");
         config.put("tuneloop.inference.limits.default-max-tokens", "16");
         config.put("tuneloop.inference.limits.answer-max-tokens", "12");
+        config.putAll(overrides());
         return config;
     }
 
     /** Runs before the service starts (a subclass publishes promotions that must be read at start-up). */
     protected void before(ObjectStore store) throws Exception {}
+
+    /** Settings a subclass changes. */
+    protected Map<String, String> overrides() {
+        return Map.of();
+    }
 
     @Override
     public void stop() {
@@ -93,12 +99,16 @@ public class BrokerStoreAndModel implements QuarkusTestResourceLifecycleManager 
     public static void publish(String runId, AdapterPromoted promotion) throws Exception {
         EventEnvelope<AdapterPromoted> event = EventEnvelope.create(runId, Lineage.unknown("test"), promotion,
                 Instant.now());
+        publishRaw(event.key(), EventCodec.toBytes(event));
+    }
+
+    /** Publishes any bytes on the promotions topic. */
+    public static void publishRaw(String key, byte[] value) throws Exception {
         Map<String, Object> props = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
                 ProducerConfig.ACKS_CONFIG, "all");
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(props, new StringSerializer(),
                 new ByteArraySerializer())) {
-            producer.send(new ProducerRecord<>(event.topic(), event.key(), EventCodec.toBytes(event)))
-                    .get(30, TimeUnit.SECONDS);
+            producer.send(new ProducerRecord<>(Topics.ADAPTER_PROMOTED, key, value)).get(30, TimeUnit.SECONDS);
         }
     }
 }
