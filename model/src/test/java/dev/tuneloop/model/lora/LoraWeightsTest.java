@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
+import ai.djl.pytorch.jni.JniUtils;
 import dev.tuneloop.model.GoldenVariants;
 import dev.tuneloop.model.qwen2.Qwen2ForCausalLM;
 import dev.tuneloop.model.qwen2.Qwen2Weights;
@@ -52,6 +53,23 @@ class LoraWeightsTest {
             assertEquals(-1, d, "round " + round + ": attached vs loaded logits differ at " + d);
             LoraAdapter.detach(lm);
             assertEquals(-1, GoldenVariants.firstBitDifference(base, GoldenVariants.logits(lm, batch)));
+        }
+    }
+
+    @Test
+    void theInPlaceInferencePathEqualsTheAutogradPathBitForBit() throws Exception {
+        LoraAdapter.load(lm, GoldenVariants.adapterDir(), false);
+        boolean gradMode = JniUtils.isGradMode();
+        try {
+            JniUtils.setGradMode(true); // LoraLinear keeps every temporary (autograd may need them)
+            float[] autograd = GoldenVariants.logits(lm, batch);
+            JniUtils.setGradMode(false); // inference: adds in place and frees the temporaries at once
+            float[] inference = GoldenVariants.logits(lm, batch);
+            int d = GoldenVariants.firstBitDifference(autograd, inference);
+            assertEquals(-1, d, "inference vs autograd logits differ at " + d);
+        } finally {
+            JniUtils.setGradMode(gradMode);
+            LoraAdapter.detach(lm);
         }
     }
 
