@@ -99,8 +99,10 @@ public class InferenceRuntime {
                     ServedAdapter.base(Instant.now()), config.baseModelName().orElse(config.model()), stopIds, limits);
             Counter malformed = Counter.builder("tuneloop.inference.promotions.malformed")
                     .description("promotion records that could not be decoded (skipped)").register(registry);
+            Counter restarts = Counter.builder("tuneloop.inference.promotions.consumer.restarts")
+                    .description("times the promotions consumer failed and started reading over").register(registry);
             consumer = new PromotionConsumer(bootstrapServers, Topics.ADAPTER_PROMOTED, follower::offer,
-                    this::markPromotionsRead, malformed::increment);
+                    this::markPromotionsRead, malformed::increment, restarts::increment);
             consumer.start();
         } catch (Exception | Error e) {
             failure = "start-up failed: " + e;

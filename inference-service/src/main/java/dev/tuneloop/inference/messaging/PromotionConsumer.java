@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * Reads the compacted promotions topic from its beginning on every start (no consumer group: every replica sees every
  * promotion and commits nothing). Until the end offsets seen at start are reached only the newest promotion per
  * served model is kept; then those are handed over and {@code onCaughtUp} runs; after that every promotion is handed
- * over as it arrives. Records that do not decode are logged and counted, never fatal. The only class that knows Kafka.
+ * over as it arrives. Records that do not decode are logged and counted, never fatal; an unexpected failure starts the
+ * reading over. The only class that knows Kafka.
  */
 public final class PromotionConsumer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PromotionConsumer.class);
@@ -38,13 +39,16 @@ public final class PromotionConsumer implements AutoCloseable {
     private final Runnable onMalformed;
     private final Thread thread;
     private volatile KafkaConsumer<String, byte[]> consumer;
+    private final Runnable restarts;
     private volatile boolean running = true;
+    private boolean caughtUpOnce;
 
     /**
      * @param onPromotion run id and promotion, on the consumer's thread (slow work here delays later promotions only)
      */
     public PromotionConsumer(String bootstrapServers, String topic, BiConsumer<String, AdapterPromoted> onPromotion,
-            Runnable onCaughtUp, Runnable onMalformed) {
+            Runnable onCaughtUp, Runnable onMalformed, Runnable onRestart) {
+        this.restarts = onRestart;
         this.bootstrapServers = bootstrapServers;
         this.topic = topic;
         this.onPromotion = onPromotion;
@@ -58,7 +62,24 @@ public final class PromotionConsumer implements AutoCloseable {
         thread.start();
     }
 
+    /** Reads until closed; an unexpected failure is logged and reading starts over from the beginning. */
     private void run() {
+        while (running) {
+            try {
+                readAll();
+            } catch (WakeupException e) {
+                if (running) {
+                    LOG.error("promotions consumer woken up unexpectedly; starting over", e);
+                }
+            } catch (RuntimeException e) {
+                LOG.error("promotions consumer on {} failed, starting over in 5 s: {}", topic, e.toString(), e);
+                restarts.run();
+                pause(5000);
+            }
+        }
+    }
+
+    private void readAll() {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(ConsumerConfig.CLIENT_ID_CONFIG, "tuneloop-inference-" + UUID.randomUUID());
@@ -96,15 +117,12 @@ public final class PromotionConsumer implements AutoCloseable {
                             .map(e -> e.payload().servedModel() + "=generation " + e.payload().generation()).toList());
                     newest.values().forEach(e -> onPromotion.accept(e.header().runId(), e.payload()));
                     newest.clear();
-                    onCaughtUp.run();
+                    if (!caughtUpOnce) { // a restart reads to the end again, but start-up is done only once
+                        caughtUpOnce = true;
+                        onCaughtUp.run();
+                    }
                 }
             }
-        } catch (WakeupException e) {
-            if (running) {
-                LOG.error("promotions consumer woken up unexpectedly", e);
-            }
-        } catch (RuntimeException e) {
-            LOG.error("promotions consumer on {} stopped: {}", topic, e.toString(), e);
         }
     }
 
@@ -120,14 +138,18 @@ public final class PromotionConsumer implements AutoCloseable {
             } catch (org.apache.kafka.common.errors.TimeoutException e) {
                 LOG.warn("no answer from Kafka at {} about {} yet: {}", bootstrapServers, topic, e.getMessage());
             }
-            try {
-                Thread.sleep(1000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return null;
-            }
+            pause(1000);
         }
         return null;
+    }
+
+    private void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
+        }
     }
 
     private EventEnvelope<AdapterPromoted> decode(ConsumerRecord<String, byte[]> record) {
