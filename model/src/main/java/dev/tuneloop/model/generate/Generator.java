@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.SplittableRandom;
 
 /**
  * Greedy decoding with a KV cache, stopping at any of the model's EOS ids or after {@code maxNewTokens}. Batches are
@@ -40,26 +41,74 @@ public final class Generator {
             throw new IllegalArgumentException(prompts.isEmpty() ? "no prompts to continue"
                     : "maxNewTokens " + maxNewTokens + " must be >= 0");
         }
-        int batch = prompts.size();
-        int promptLen = prompts.stream().mapToInt(p -> p.length).max().orElse(0);
-        if (promptLen == 0 || prompts.stream().anyMatch(p -> p.length == 0)) {
-            throw new IllegalArgumentException("every prompt needs at least one token");
+        List<Row> rows = new ArrayList<>();
+        for (long[] prompt : prompts) {
+            rows.add(new Row(prompt, maxNewTokens, Sampling.GREEDY));
         }
-        int capacity = promptLen + maxNewTokens;
+        return generate(rows, ignoreEos, (row, token) -> true);
+    }
+
+    /**
+     * One prompt of a {@link #generate} batch with its own token limit and sampling.
+     *
+     * @param prompt at least one token
+     */
+    public record Row(long[] prompt, int maxNewTokens, Sampling sampling) {
+        public Row {
+            if (prompt == null || prompt.length == 0) {
+                throw new IllegalArgumentException("every prompt needs at least one token");
+            }
+            if (maxNewTokens < 0) {
+                throw new IllegalArgumentException("maxNewTokens " + maxNewTokens + " must be >= 0");
+            }
+            if (sampling == null) {
+                throw new IllegalArgumentException("sampling must not be null (Sampling.GREEDY for arg max)");
+            }
+        }
+    }
+
+    /** Sees every new token as it is chosen, on the generating thread. */
+    @FunctionalInterface
+    public interface TokenListener {
+        /** @return false to end this row after {@code token} (a stop sequence was seen, the client went away) */
+        boolean onToken(int row, long token);
+    }
+
+    /**
+     * Continues every row in one batch (one forward pass per step, left-padded, KV-cached). A row ends after an EOS
+     * id (included, unless {@code ignoreEos}), after its own {@code maxNewTokens}, or when the listener says so; the
+     * batch runs until every row has ended.
+     *
+     * @return the new ids of each row, in row order
+     */
+    public List<long[]> generate(List<Row> rows, boolean ignoreEos, TokenListener listener) {
+        if (rows.isEmpty()) {
+            throw new IllegalArgumentException("no prompts to continue");
+        }
+        int batch = rows.size();
+        int promptLen = rows.stream().mapToInt(r -> r.prompt().length).max().orElse(0);
+        int maxNew = rows.stream().mapToInt(Row::maxNewTokens).max().orElse(0);
+        int capacity = promptLen + maxNew;
         long[] mask = new long[batch * capacity]; // (B, capacity), filled as positions are used
         long[] ids = new long[batch * promptLen];
+        List<List<Long>> out = new ArrayList<>();
+        boolean[] done = new boolean[batch];
+        SplittableRandom[] random = new SplittableRandom[batch];
+        boolean anySampled = false;
         for (int b = 0; b < batch; b++) {
-            long[] p = prompts.get(b);
+            Row row = rows.get(b);
+            long[] p = row.prompt();
             int pad = promptLen - p.length; // left padding
             System.arraycopy(p, 0, ids, b * promptLen + pad, p.length);
             for (int j = pad; j < promptLen; j++) {
                 mask[b * capacity + j] = 1;
             }
-        }
-        List<List<Long>> out = new ArrayList<>();
-        boolean[] done = new boolean[batch];
-        for (int b = 0; b < batch; b++) {
             out.add(new ArrayList<>());
+            done[b] = row.maxNewTokens() == 0;
+            if (!row.sampling().greedy()) {
+                random[b] = new SplittableRandom(row.sampling().seed());
+                anySampled = true;
+            }
         }
         boolean gradMode = JniUtils.isGradMode();
         JniUtils.setGradMode(false);
@@ -67,27 +116,31 @@ public final class Generator {
                 KvCache cache = new KvCache(m, lm.config(), batch, capacity)) {
             NDArray input = m.create(ids, new Shape(batch, promptLen));
             int length = promptLen;
-            for (int step = 0; step < maxNewTokens; step++) {
+            for (int step = 0; step < maxNew && !allTrue(done); step++) {
                 long[] next;
                 try (NDManager s = m.newSubManager()) {
                     input.attach(s);
                     NDArray hidden = lm.hidden(input, prefix(mask, batch, capacity, length), cache, false);
-                    NDArray last = hidden.get(":, -1, :"); // (B, H)
-                    next = lm.logits(last).argMax(1).toLongArray(); // (B)
+                    NDArray logits = lm.logits(hidden.get(":, -1, :")); // (B, V)
+                    next = logits.argMax(1).toLongArray(); // (B)
+                    if (anySampled) {
+                        for (int b = 0; b < batch; b++) {
+                            if (random[b] != null && !done[b]) {
+                                next[b] = sample(logits.get(b), rows.get(b).sampling(), random[b]);
+                            }
+                        }
+                    }
                 }
-                boolean all = true;
                 for (int b = 0; b < batch; b++) {
                     if (!done[b]) {
                         out.get(b).add(next[b]);
-                        done[b] = !ignoreEos && eosIds.contains(next[b]);
+                        boolean more = listener.onToken(b, next[b]);
+                        done[b] = !more || (!ignoreEos && eosIds.contains(next[b]))
+                                || out.get(b).size() >= rows.get(b).maxNewTokens();
                     }
-                    all &= done[b];
                     mask[b * capacity + length] = 1;
                 }
                 length++;
-                if (all) {
-                    break;
-                }
                 input = m.create(next, new Shape(batch, 1));
             }
         } finally {
@@ -98,6 +151,37 @@ public final class Generator {
             result.add(row.stream().mapToLong(Long::longValue).toArray());
         }
         return result;
+    }
+
+    /** Draws from {@code softmax(logits / T)} cut to the top-p nucleus; {@code logits} is (V). */
+    private static long sample(NDArray logits, Sampling sampling, SplittableRandom random) {
+        NDArray probs = logits.div(sampling.temperature()).softmax(0);
+        NDArray order = probs.argSort(0, false); // most likely first
+        long[] index = order.toLongArray();
+        float[] p = probs.toFloatArray();
+        double kept = 0;
+        int n = 0;
+        while (n < index.length && (n == 0 || kept < sampling.topP())) { // keep the token that crosses top_p
+            kept += p[(int) index[n++]];
+        }
+        double u = random.nextDouble() * kept;
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            sum += p[(int) index[i]];
+            if (u < sum) {
+                return index[i];
+            }
+        }
+        return index[n - 1];
+    }
+
+    private static boolean allTrue(boolean[] flags) {
+        for (boolean f : flags) {
+            if (!f) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Reference path without a cache: the whole sequence is recomputed for every new token. */

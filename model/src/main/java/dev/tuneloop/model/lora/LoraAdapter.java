@@ -62,6 +62,17 @@ public final class LoraAdapter {
 
     /** Loads an adapter folder onto the model, checking that it fits; returns its config. */
     public static LoraConfig load(Qwen2ForCausalLM lm, Path adapterDir, boolean trainable) throws IOException {
+        LoraWeights weights = read(lm, adapterDir);
+        attach(lm, weights, trainable);
+        return weights.config();
+    }
+
+    /**
+     * Reads an adapter folder into host memory, checking that it fits {@code lm} (every target module present with
+     * the shapes the model needs, no tensor left over); the model is not touched, so this may run beside a forward
+     * pass on another thread.
+     */
+    public static LoraWeights read(Qwen2ForCausalLM lm, Path adapterDir) throws IOException {
         if (!Files.exists(adapterDir.resolve("adapter_model.safetensors"))
                 && Files.exists(adapterDir.resolve("adapter_model.bin"))) {
             throw new IOException(adapterDir + ": adapter_model.bin is a pickle file and is never unpickled; convert it"
@@ -73,7 +84,7 @@ public final class LoraAdapter {
         if (base != null && loaded != null && !sameModel(base, loaded)) {
             LOG.warn("adapter {} was trained on base model '{}', but the loaded model is '{}'", adapterDir, base, loaded);
         }
-        Map<String, float[]> values = new LinkedHashMap<>();
+        Map<String, LoraWeights.Module> modules = new LinkedHashMap<>();
         try (CheckpointTensors tensors = CheckpointTensors.open(adapterDir, "adapter_model")) {
             TreeSet<String> unused = new TreeSet<>(tensors.names());
             for (Map.Entry<String, LoraLinear> e : lm.projections().entrySet()) {
@@ -86,12 +97,12 @@ public final class LoraAdapter {
                 String keyB = PREFIX + e.getKey() + ".lora_B.weight";
                 check(adapterDir, tensors, keyA, new long[] {r, p.inFeatures()});
                 check(adapterDir, tensors, keyB, new long[] {p.outFeatures(), r});
-                values.put(keyA, tensors.floats(keyA));
-                values.put(keyB, tensors.floats(keyB));
+                modules.put(e.getKey(), new LoraWeights.Module(r, p.inFeatures(), p.outFeatures(),
+                        (float) config.scalingFor(e.getKey()), tensors.floats(keyA), tensors.floats(keyB)));
                 unused.remove(keyA);
                 unused.remove(keyB);
             }
-            if (values.isEmpty()) {
+            if (modules.isEmpty()) {
                 throw new IllegalArgumentException(adapterDir + ": target_modules " + config.targetModules()
                         + " match no module of the base model");
             }
@@ -101,20 +112,39 @@ public final class LoraAdapter {
                         + (unused.size() > 1 ? " (and " + (unused.size() - 1) + " more)" : ""));
             }
         }
+        return new LoraWeights(adapterDir, config, modules);
+    }
+
+    /**
+     * Attaches {@code weights} in place of whatever adapter the model carries (copies of the arrays; modules it does
+     * not wrap lose theirs). Checked before anything changes, so a misfit leaves the model as it was.
+     */
+    public static void attach(Qwen2ForCausalLM lm, LoraWeights weights, boolean trainable) {
+        Map<String, LoraLinear> projections = lm.projections();
+        weights.modules().forEach((path, module) -> {
+            LoraLinear p = projections.get(path);
+            if (p == null) {
+                throw new IllegalArgumentException(weights.source() + ": module " + path
+                        + " is not a projection of the model");
+            }
+            if (p.inFeatures() != module.inFeatures() || p.outFeatures() != module.outFeatures()) {
+                throw new IllegalArgumentException(weights.source() + ": module " + path + " was read for (in "
+                        + module.inFeatures() + ", out " + module.outFeatures() + "), the model has (in "
+                        + p.inFeatures() + ", out " + p.outFeatures() + ")");
+            }
+        });
         NDManager m = lm.manager();
-        for (Map.Entry<String, LoraLinear> e : lm.projections().entrySet()) {
-            String keyA = PREFIX + e.getKey() + ".lora_A.weight";
-            if (!values.containsKey(keyA)) {
+        float dropout = (float) weights.config().loraDropout();
+        for (Map.Entry<String, LoraLinear> e : projections.entrySet()) {
+            LoraWeights.Module module = weights.modules().get(e.getKey());
+            if (module == null) {
                 e.getValue().detachLora();
                 continue;
             }
-            LoraLinear p = e.getValue();
-            int r = config.rankFor(e.getKey());
-            NDArray a = m.create(values.get(keyA), new Shape(r, p.inFeatures()));
-            NDArray b = m.create(values.get(PREFIX + e.getKey() + ".lora_B.weight"), new Shape(p.outFeatures(), r));
-            p.attachLora(a, b, (float) config.scalingFor(e.getKey()), (float) config.loraDropout(), trainable);
+            NDArray a = m.create(module.a(), new Shape(module.rank(), module.inFeatures()));
+            NDArray b = m.create(module.b(), new Shape(module.outFeatures(), module.rank()));
+            e.getValue().attachLora(a, b, module.scaling(), dropout, trainable);
         }
-        return config;
     }
 
     /** Writes {@code adapter_config.json} and {@code adapter_model.safetensors} (with PEFT's {"format":"pt"}). */

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
@@ -43,6 +44,15 @@ public final class LoraLinear extends AbstractBlock {
         NDArray xd = training && dropout > 0 ? x.getNDArrayInternal().dropout(x, dropout, true).singletonOrThrow() : x;
         NDArray xa = xd.getNDArrayInternal().linear(xd, loraA.getArray(), null).singletonOrThrow(); // (..., r)
         NDArray xab = xa.getNDArrayInternal().linear(xa, loraB.getArray(), null).singletonOrThrow(); // (..., out)
+        if (!training && !JniUtils.isGradMode()) {
+            // Inference: add in place and free the temporaries now. Left to the forward pass's manager, every
+            // projection would keep three more (..., out) arrays alive until the pass ends (for Qwen2.5-0.5B, a
+            // 64-token prefill then needed ~330 MB more than the base model). Same values as the path below.
+            xa.close();
+            y.addi(xab.muli(scaling));
+            xab.close();
+            return y;
+        }
         return y.add(xab.mul(scaling));
     }
 

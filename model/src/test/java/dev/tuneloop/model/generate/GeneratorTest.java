@@ -128,6 +128,57 @@ class GeneratorTest {
         assertTrue(e.getMessage().contains("prompt"), e.getMessage());
     }
 
+    @Test
+    void rowsHaveTheirOwnLimitsAndAListenerEndsARow() {
+        Generator gen = new Generator(lm, List.of());
+        List<long[]> full = gen.greedy(PROMPTS, 10, false);
+        List<Generator.Row> rows = List.of(new Generator.Row(PROMPTS.get(0), 3, Sampling.GREEDY),
+                new Generator.Row(PROMPTS.get(1), 10, Sampling.GREEDY),
+                new Generator.Row(PROMPTS.get(2), 0, Sampling.GREEDY));
+        List<Long> seen = new java.util.ArrayList<>();
+        List<long[]> out = gen.generate(rows, false, (row, token) -> {
+            if (row == 1) {
+                seen.add(token);
+            }
+            return !(row == 1 && seen.size() == 5); // end row 1 after its fifth token
+        });
+        assertArrayEquals(Arrays.copyOf(full.get(0), 3), out.get(0), "row 0 stops at its own 3 tokens");
+        assertArrayEquals(Arrays.copyOf(full.get(1), 5), out.get(1), "row 1 ends when the listener says so");
+        assertEquals(0, out.get(2).length, "row 2 asked for none");
+        assertEquals(5, seen.size(), "no token of an ended row reaches the listener");
+    }
+
+    @Test
+    void samplingIsSeededAndANarrowNucleusOrAColdTemperatureIsGreedy() {
+        Generator gen = new Generator(lm, List.of());
+        long[] prompt = PROMPTS.get(2);
+        List<long[]> greedy = gen.greedy(List.of(prompt), 10, false);
+        assertArrayEquals(greedy.get(0), one(gen, prompt, new Sampling(1.0, 1e-6, 3)), "top_p 1e-6 keeps one token");
+        assertArrayEquals(greedy.get(0), one(gen, prompt, new Sampling(1e-4, 1.0, 3)), "temperature 1e-4");
+
+        long[] a = one(gen, prompt, new Sampling(1.5, 1.0, 11));
+        assertArrayEquals(a, one(gen, prompt, new Sampling(1.5, 1.0, 11)), "same seed, same tokens");
+        boolean differs = false;
+        for (long seed = 12; seed < 16 && !differs; seed++) {
+            differs = !Arrays.equals(a, one(gen, prompt, new Sampling(1.5, 1.0, seed)));
+        }
+        assertTrue(differs, "at temperature 1.5 over 1024 tokens, five seeds cannot all draw the same 10 tokens");
+
+        // A sampled row does not disturb the greedy rows batched with it.
+        List<long[]> mixed = gen.generate(List.of(new Generator.Row(PROMPTS.get(0), 10, Sampling.GREEDY),
+                new Generator.Row(prompt, 10, new Sampling(1.5, 1.0, 11))), false, (row, token) -> true);
+        assertArrayEquals(gen.greedy(PROMPTS.get(0), 10), mixed.get(0));
+        assertArrayEquals(a, mixed.get(1), "the sampled row draws the same tokens inside a batch");
+
+        assertThrows(IllegalArgumentException.class, () -> new Sampling(-0.1, 1, 0));
+        var e = assertThrows(IllegalArgumentException.class, () -> new Sampling(1, 0, 0));
+        assertTrue(e.getMessage().contains("top_p"), e.getMessage());
+    }
+
+    private static long[] one(Generator gen, long[] prompt, Sampling sampling) {
+        return gen.generate(List.of(new Generator.Row(prompt, 10, sampling)), false, (row, token) -> true).get(0);
+    }
+
     private static long[] ids(JsonNode n) {
         long[] out = new long[n.size()];
         for (int i = 0; i < out.length; i++) {

@@ -1,0 +1,126 @@
+package dev.tuneloop.inference;
+
+import dev.tuneloop.contracts.AdapterPromoted;
+import dev.tuneloop.contracts.StoredObject;
+import dev.tuneloop.inference.AdapterRefusedException.Reason;
+import dev.tuneloop.model.lora.LoraAdapter;
+import dev.tuneloop.model.lora.LoraWeights;
+import dev.tuneloop.model.qwen2.Qwen2ForCausalLM;
+import dev.tuneloop.model.train.ServingPrompt;
+import dev.tuneloop.storage.ChecksumMismatchException;
+import dev.tuneloop.storage.ObjectStore;
+import dev.tuneloop.storage.ObjectUri;
+import dev.tuneloop.storage.StorageException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Prepares a promoted adapter off the request path: downloads every listed file (sha256 and size verified on the
+ * way), reads the LoRA arrays checked against the base model's shapes and {@code adapter_config.json}'s keys, and
+ * the prompt from its {@code tuneloop_config.json}. The download folder is deleted afterwards: the snapshot holds
+ * everything in memory.
+ */
+public final class AdapterFetcher {
+    private static final Logger LOG = LoggerFactory.getLogger(AdapterFetcher.class);
+    private final ObjectStore store;
+    private final Path workDir;
+    private final Qwen2ForCausalLM lm;
+    private final long maxAdapterBytes;
+    private final Clock clock;
+
+    public AdapterFetcher(ObjectStore store, Path workDir, Qwen2ForCausalLM lm, long maxAdapterBytes, Clock clock) {
+        this.store = store;
+        this.workDir = workDir;
+        this.lm = lm;
+        this.maxAdapterBytes = maxAdapterBytes;
+        this.clock = clock;
+    }
+
+    public ServedAdapter fetch(String runId, AdapterPromoted promotion) throws AdapterRefusedException {
+        String what = "adapter " + runId + "/" + promotion.checkpoint() + " (generation " + promotion.generation() + ")";
+        long total = promotion.files().values().stream().mapToLong(StoredObject::size).sum();
+        if (total > maxAdapterBytes) {
+            throw new AdapterRefusedException(Reason.TOO_LARGE, what + ": its files add up to " + total
+                    + " bytes, more than max-adapter-bytes " + maxAdapterBytes, null);
+        }
+        Path dir;
+        try {
+            Files.createDirectories(workDir);
+            dir = Files.createTempDirectory(workDir, "gen-" + promotion.generation() + "-");
+        } catch (IOException e) {
+            throw new AdapterRefusedException(Reason.STORAGE, what + ": cannot make a download folder under "
+                    + workDir + ": " + e.getMessage(), e);
+        }
+        try {
+            for (Map.Entry<String, StoredObject> file : promotion.files().entrySet()) {
+                download(what, file.getKey(), file.getValue(), dir);
+            }
+            LoraWeights weights;
+            try {
+                weights = LoraAdapter.read(lm, dir);
+            } catch (IllegalArgumentException e) {
+                throw new AdapterRefusedException(Reason.DOES_NOT_FIT, what + ": " + e.getMessage(), e);
+            } catch (IOException | RuntimeException e) {
+                throw new AdapterRefusedException(Reason.BAD_CONFIG, what + ": " + e.getMessage(), e);
+            }
+            ServingPrompt prompt;
+            try {
+                prompt = ServingPrompt.forAdapter(dir);
+            } catch (IOException | RuntimeException e) {
+                throw new AdapterRefusedException(Reason.BAD_CONFIG, what + ": " + ServingPrompt.CONFIG_FILE + ": "
+                        + e.getMessage(), e);
+            }
+            // name the stored file, not the download folder that is gone after this method
+            StoredObject config = promotion.files().get(ServingPrompt.CONFIG_FILE);
+            prompt = new ServingPrompt(prompt.template(), prompt.maxSeqLen(), config != null ? config.uri()
+                    : "defaults: the promotion lists no " + ServingPrompt.CONFIG_FILE);
+            return new ServedAdapter(weights, prompt, promotion, runId, clock.instant());
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    private void download(String what, String name, StoredObject object, Path dir) throws AdapterRefusedException {
+        ObjectUri uri;
+        try {
+            uri = ObjectUri.parse(object.uri());
+        } catch (IllegalArgumentException e) {
+            throw new AdapterRefusedException(Reason.MISSING_FILE, what + ": " + name + ": " + e.getMessage(), e);
+        }
+        StoredObject got;
+        try {
+            got = store.get(uri, dir.resolve(name), object.sha256());
+        } catch (ChecksumMismatchException e) {
+            throw new AdapterRefusedException(Reason.CHECKSUM, what + ": " + name + ": " + e.getMessage(), e);
+        } catch (StorageException e) {
+            boolean missing = "NoSuchKey".equals(e.errorCode()) || "NoSuchBucket".equals(e.errorCode())
+                    || e.httpStatus() == 404;
+            throw new AdapterRefusedException(missing ? Reason.MISSING_FILE : Reason.STORAGE,
+                    what + ": " + name + ": " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new AdapterRefusedException(Reason.STORAGE, what + ": " + name + ": " + e.getMessage(), e);
+        }
+        if (got.size() != object.size()) {
+            throw new AdapterRefusedException(Reason.SIZE, what + ": " + name + " (" + object.uri() + ") has "
+                    + got.size() + " bytes, the promotion says " + object.size(), null);
+        }
+    }
+
+    private static void deleteTree(Path dir) {
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException | UncheckedIOException e) {
+            LOG.warn("cannot delete the download folder {} (it only costs disk): {}", dir, e.toString());
+        }
+    }
+}

@@ -1,0 +1,195 @@
+package dev.tuneloop.inference;
+
+import ai.djl.Device;
+import dev.tuneloop.contracts.Topics;
+import dev.tuneloop.inference.messaging.PromotionConsumer;
+import dev.tuneloop.model.generate.GenerationConfig;
+import dev.tuneloop.model.generate.QaModel;
+import dev.tuneloop.model.hub.HubFiles;
+import dev.tuneloop.model.hub.HubSettings;
+import dev.tuneloop.model.hub.ModelLocator;
+import dev.tuneloop.model.hub.Progress;
+import dev.tuneloop.model.qwen2.TinyModel;
+import dev.tuneloop.model.text.ChatTemplate;
+import dev.tuneloop.storage.ObjectStore;
+import dev.tuneloop.storage.StorageSettings;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts the service in the background so health answers at once: loads the base model (once), starts the batcher,
+ * then reads the promotions topic to its end and serves the newest promotion. Ready when both are done. Requests
+ * before that get 503.
+ */
+@ApplicationScoped
+public class InferenceRuntime {
+    private static final Logger LOG = LoggerFactory.getLogger(InferenceRuntime.class);
+
+    /** The service is not ready (yet, or it failed to start): 503 with Retry-After. */
+    public static final class NotReadyException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        NotReadyException(String message) {
+            super(message);
+        }
+    }
+
+    private final InferenceConfig config;
+    private final MeterRegistry registry;
+    private final String bootstrapServers;
+    private volatile QaModel model;
+    private volatile ObjectStore store;
+    private volatile ModelServer server;
+    private volatile PromotionFollower follower;
+    private volatile PromotionConsumer consumer;
+    private volatile boolean promotionsRead;
+    private volatile String failure;
+    private volatile Instant startedAt;
+
+    public InferenceRuntime(InferenceConfig config, MeterRegistry registry,
+            @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers) {
+        this.config = config;
+        this.registry = registry;
+        this.bootstrapServers = bootstrapServers;
+    }
+
+    void onStart(@Observes StartupEvent event) {
+        startedAt = Instant.now();
+        ModelServer.Limits limits = new ModelServer.Limits(config.limits().maxPromptTokens(),
+                config.limits().maxTokens(), config.limits().defaultMaxTokens(), config.limits().answerMaxTokens());
+        Batcher.Settings batching = new Batcher.Settings(config.batching().maxBatchSize(),
+                config.batching().maxWait(), config.batching().maxQueue(), config.batching().maxBatchTokens());
+        LOG.info("tuneloop inference: model {}, served model {}, {}, {}, storage {}", config.model(),
+                config.servedModel(), limits, batching, storageSettings());
+        Thread starter = new Thread(() -> start(limits, batching), "tuneloop-startup");
+        starter.setDaemon(true);
+        starter.start();
+    }
+
+    private void start(ModelServer.Limits limits, Batcher.Settings batching) {
+        try {
+            long t0 = System.nanoTime();
+            Path dir = modelDir();
+            QaModel qa = QaModel.open(dir, Device.fromName(config.device()));
+            model = qa;
+            List<Long> stopIds = new ArrayList<>(GenerationConfig.eosIds(dir, qa.lm().config()));
+            long imEnd = qa.tokenizer().tokenId(ChatTemplate.IM_END);
+            if (!stopIds.contains(imEnd)) {
+                stopIds.add(imEnd);
+            }
+            LOG.info("base model {} loaded from {} in {} ms", config.model(), dir, (System.nanoTime() - t0) / 1_000_000);
+            store = new ObjectStore(storageSettings());
+            AdapterFetcher fetcher = new AdapterFetcher(store, Path.of(config.workDir()), qa.lm(),
+                    config.maxAdapterBytes(), Clock.systemUTC());
+            follower = new PromotionFollower(config.servedModel(), fetcher, registry, Clock.systemUTC());
+            Batcher batcher = new Batcher(qa.lm(), stopIds, batching, registry);
+            server = new ModelServer(qa.tokenizer(), batcher, config.servedModel(), follower::current,
+                    ServedAdapter.base(Instant.now()), config.baseModelName().orElse(config.model()), stopIds, limits);
+            Counter malformed = Counter.builder("tuneloop.inference.promotions.malformed")
+                    .description("promotion records that could not be decoded (skipped)").register(registry);
+            Counter restarts = Counter.builder("tuneloop.inference.promotions.consumer.restarts")
+                    .description("times the promotions consumer failed and started reading over").register(registry);
+            consumer = new PromotionConsumer(bootstrapServers, Topics.ADAPTER_PROMOTED, follower::offer,
+                    this::markPromotionsRead, malformed::increment, restarts::increment);
+            consumer.start();
+        } catch (Exception | Error e) {
+            failure = "start-up failed: " + e;
+            LOG.error("tuneloop inference could not start: {}", e.toString(), e);
+        }
+    }
+
+    private void markPromotionsRead() {
+        promotionsRead = true;
+        ModelServer s = server;
+        LOG.info("ready: serving {} as {} (base model as {})", s.current().describe(), s.servedModel(),
+                s.baseModelName());
+    }
+
+    private Path modelDir() throws java.io.IOException {
+        if (config.model().equals(TinyModel.NAME)) {
+            return TinyModel.cached(Path.of(config.cacheDir()),
+                    Path.of(config.sharedDir()).resolve("models").resolve("qwen2.5-0.5b-instruct"));
+        }
+        return ModelLocator.resolve(config.model(), HubSettings.fromEnvironment(), HubFiles.model(),
+                Progress.standard());
+    }
+
+    private StorageSettings storageSettings() {
+        InferenceConfig.Storage s = config.storage();
+        return new StorageSettings(s.endpoint(), s.accessKey(), s.secretKey(), s.region().orElse(null), s.bucket());
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        if (consumer != null) {
+            consumer.close();
+        }
+        ModelServer s = server;
+        if (s != null) {
+            s.batcher().close();
+        }
+        if (store != null) {
+            store.close();
+        }
+        if (model != null) {
+            model.close();
+        }
+    }
+
+    /** Base model loaded and promotions read to the end. */
+    public boolean isReady() {
+        return server != null && promotionsRead && failure == null;
+    }
+
+    /** The running server; 503 until ready. */
+    public ModelServer server() {
+        if (!isReady()) {
+            throw new NotReadyException(failure != null ? failure
+                    : server == null ? "the base model " + config.model() + " is still loading"
+                    : "the promotions topic is still being read");
+        }
+        return server;
+    }
+
+    public PromotionFollower follower() {
+        server();
+        return follower;
+    }
+
+    /** Why the service cannot become ready, or {@code null}. */
+    public String failure() {
+        return failure;
+    }
+
+    public boolean baseModelLoaded() {
+        return server != null;
+    }
+
+    public boolean promotionsRead() {
+        return promotionsRead;
+    }
+
+    public boolean batcherAlive() {
+        ModelServer s = server;
+        return s == null || s.batcher().isAlive();
+    }
+
+    public Instant startedAt() {
+        return startedAt;
+    }
+
+    public InferenceConfig config() {
+        return config;
+    }
+}

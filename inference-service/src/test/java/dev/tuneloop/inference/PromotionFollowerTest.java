@@ -1,0 +1,130 @@
+package dev.tuneloop.inference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Device;
+import dev.tuneloop.contracts.AdapterFiles;
+import dev.tuneloop.contracts.AdapterPromoted;
+import dev.tuneloop.contracts.StoredObject;
+import dev.tuneloop.inference.AdapterRefusedException.Reason;
+import dev.tuneloop.inference.PromotionFollower.Outcome;
+import dev.tuneloop.model.generate.QaModel;
+import dev.tuneloop.model.text.PromptMode;
+import dev.tuneloop.storage.ObjectStore;
+import dev.tuneloop.storage.S3ProxyServer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Promotions through a real S3 server: newer generations swap in; a bad adapter (checksum, shape, missing file) is
+ * refused, counted and named while the previous one keeps serving; older generations and other models are ignored.
+ */
+class PromotionFollowerTest {
+    static S3ProxyServer s3;
+    static ObjectStore store;
+    static QaModel model;
+
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void start() throws Exception {
+        s3 = S3ProxyServer.startInMemory();
+        store = new ObjectStore(s3.settings("tuneloop"));
+        store.ensureBucket();
+        model = QaModel.open(TestModels.get().modelDir(), Device.cpu());
+    }
+
+    @AfterAll
+    static void stop() {
+        model.close();
+        store.close();
+        s3.close();
+    }
+
+    @Test
+    void newerGenerationsSwapAndBadAdaptersAreRefusedWhileThePreviousOneServes() throws Exception {
+        TestModels.Models models = TestModels.get();
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        AdapterFetcher fetcher = new AdapterFetcher(store, tmp.resolve("work"), model.lm(), 64L << 20,
+                Clock.systemUTC());
+        PromotionFollower follower = new PromotionFollower("qwen-squad", fetcher, registry, Clock.systemUTC());
+        assertNull(follower.current(), "nothing promoted yet");
+
+        AdapterPromoted a = TestModels.upload(store, models.adapterA(), "s3://tuneloop/runs/run-a/ckpt-1/",
+                "qwen-squad", 1, 71.5);
+        assertEquals(Outcome.SWAPPED, follower.offer("run-a", a));
+        ServedAdapter servedA = follower.current();
+        assertEquals("run-a", servedA.runId());
+        assertEquals(PromptMode.CONTEXT, servedA.prompt().mode(), "adapter A has no tuneloop_config.json: defaults");
+        assertTrue(Files.notExists(tmp.resolve("work")) || Files.list(tmp.resolve("work")).findAny().isEmpty(),
+                "download folders are removed once the adapter is in memory");
+
+        AdapterPromoted b = TestModels.upload(store, models.adapterB(), "s3://tuneloop/runs/run-b/ckpt-2/",
+                "qwen-squad", 2, 80.0);
+        Map<String, StoredObject> tampered = new TreeMap<>(b.files());
+        StoredObject weights = tampered.get(AdapterFiles.WEIGHTS);
+        tampered.put(AdapterFiles.WEIGHTS, new StoredObject(weights.uri(), "f".repeat(64), weights.size()));
+        refused(follower, "run-b", TestModels.promotion("qwen-squad", 2, tampered, 80.0), Reason.CHECKSUM,
+                "f".repeat(64), servedA);
+
+        AdapterPromoted wide = TestModels.upload(store, models.wrongShape(), "s3://tuneloop/runs/run-w/ckpt-3/",
+                "qwen-squad", 3, 90.0);
+        refused(follower, "run-w", wide, Reason.DOES_NOT_FIT, "has shape", servedA);
+
+        Map<String, StoredObject> missing = new TreeMap<>(b.files());
+        missing.put(AdapterFiles.WEIGHTS, new StoredObject("s3://tuneloop/runs/run-b/gone.safetensors",
+                weights.sha256(), weights.size()));
+        refused(follower, "run-b", TestModels.promotion("qwen-squad", 4, missing, 80.0), Reason.MISSING_FILE,
+                "gone.safetensors", servedA);
+
+        assertEquals(Outcome.NOT_NEWER, follower.offer("run-b", TestModels.promotion("qwen-squad", 4, b.files(), 80)));
+        assertEquals(Outcome.OTHER_MODEL, follower.offer("run-b", TestModels.promotion("other", 9, b.files(), 80)));
+        assertSame(servedA, follower.current());
+
+        assertEquals(Outcome.SWAPPED, follower.offer("run-b", TestModels.promotion("qwen-squad", 5, b.files(), 80)));
+        ServedAdapter servedB = follower.current();
+        assertEquals(5, servedB.generation());
+        assertEquals(PromptMode.QUESTION_ONLY, servedB.prompt().mode(), "the prompt comes from B's saved config");
+        assertEquals(384, servedB.prompt().maxSeqLen());
+
+        assertEquals(2.0, follower.swaps());
+        assertEquals(3.0, follower.failedSwaps());
+        for (String reason : new String[] {"checksum", "does_not_fit", "missing_file"}) {
+            assertEquals(1.0, registry.get("tuneloop.inference.adapter.swap.failures").tag("reason", reason)
+                    .counter().count(), reason);
+        }
+        assertEquals(5.0, registry.get("tuneloop.inference.adapter.generation").gauge().value());
+    }
+
+    @Test
+    void anAdapterLargerThanTheLimitIsNotDownloaded() throws Exception {
+        AdapterFetcher fetcher = new AdapterFetcher(store, tmp.resolve("work"), model.lm(), 100, Clock.systemUTC());
+        PromotionFollower follower = new PromotionFollower("qwen-squad", fetcher, new SimpleMeterRegistry(),
+                Clock.systemUTC());
+        AdapterPromoted a = TestModels.upload(store, TestModels.get().adapterA(), "s3://tuneloop/runs/big/ckpt-1/",
+                "qwen-squad", 1, 71.5);
+        refused(follower, "big", a, Reason.TOO_LARGE, "max-adapter-bytes 100", null);
+    }
+
+    private static void refused(PromotionFollower follower, String run, AdapterPromoted promotion, Reason reason,
+            String inMessage, ServedAdapter stillServed) {
+        assertEquals(Outcome.REFUSED, follower.offer(run, promotion));
+        PromotionFollower.Refusal refusal = follower.lastRefusal();
+        assertEquals(reason, refusal.reason(), refusal.message());
+        assertEquals(promotion.generation(), refusal.generation());
+        assertTrue(refusal.message().contains(inMessage), refusal.message());
+        assertSame(stillServed, follower.current(), "the previous adapter keeps serving");
+    }
+}
