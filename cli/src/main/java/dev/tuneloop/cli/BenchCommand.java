@@ -4,7 +4,7 @@ import java.util.Arrays;
 
 /** {@code tuneloop bench <target>}: {@code model} (training and inference speed of the model core on this machine). */
 final class BenchCommand {
-    static final String USAGE = "bench model [--config PATH | --quick]";
+    static final String USAGE = "bench model [--config PATH | --quick] | bench memory [--batch 4 --seq 384]";
 
     private BenchCommand() {}
 
@@ -15,7 +15,8 @@ final class BenchCommand {
         String[] rest = Arrays.copyOfRange(argv, 1, argv.length);
         return switch (argv[0]) {
             case "model" -> ModelBench.run(rest);
-            default -> throw new Args.UsageException("bench: unknown target '" + argv[0] + "' (known: model; usage: "
+            case "memory" -> ModelBench.memory(rest);
+            default -> throw new Args.UsageException("bench: unknown target '" + argv[0] + "' (known: model, memory; usage: "
                     + USAGE + ")");
         };
     }

@@ -61,6 +61,38 @@ final class ModelBench {
 
     private ModelBench() {}
 
+    /**
+     * {@code bench memory}: peak RSS (VmHWM) of training steps on Qwen2.5-0.5B shapes with activation recomputation,
+     * LoRA r=8 on all seven projections, batch 4 × 384 by default (the memory target: under 12 GB).
+     */
+    public static int memory(String[] argv) throws Exception {
+        Args args = new Args("bench memory", argv, Set.of());
+        Path configPath = args.path("config", defaultConfig());
+        int batchSize = args.integer("batch", 4);
+        int seqLen = args.integer("seq", 384);
+        int steps = args.integer("steps", 2);
+        args.finish();
+        Qwen2Config config = readConfig(configPath);
+        Workload w = new Workload(batchSize, seqLen, 64, 0, steps, 1, 0, 0, 0, 0);
+        Engine.getEngine("PyTorch");
+        JniUtils.setNumThreads(Runtime.getRuntime().availableProcessors());
+        try (Qwen2ForCausalLM lm = Qwen2Weights.random(config, Device.cpu(), SEED, 0.02)) {
+            System.out.printf("peak RSS after loading the model: %.2f GiB%n", peakRssGiB());
+            LoraAdapter.initialize(lm, LoraConfig.of(8, 16, 0.05, LoraConfig.ALL_MODULES), SEED);
+            TokenBatch batch = trainingBatch(config, w);
+            InlineAdamW adamW = new InlineAdamW(LoraAdapter.parameters(lm), lm.manager());
+            double[] times = timed(0, steps, "train step (recompute=true, " + batchSize + " x " + seqLen + ")",
+                    () -> trainStep(lm, batch, adamW, true));
+            System.out.printf("train step (recompute=true, batch %d x %d): median %.1f s%n", batchSize, seqLen,
+                    median(times));
+        }
+        double peak = peakRssGiB();
+        System.out.printf("peak RSS (VmHWM) training batch %d x %d with recompute: %.2f GiB%n", batchSize, seqLen, peak);
+        System.out.printf("{\"batch\":%d, \"seq_len\":%d, \"peak_rss_gb\":%.3f}%n", batchSize, seqLen,
+                peak * 1.073741824);
+        return 0;
+    }
+
     public static int run(String[] argv) throws Exception {
         Args args = new Args("bench model", argv, Set.of("quick"));
         boolean quick = args.flag("quick");
