@@ -93,6 +93,18 @@ final class TrainCommand {
                 throw new Args.UsageException("train: --prompt: " + e.getMessage());
             }
         }
+        if (a.has("prompt-template")) {
+            if (a.has("prompt")) {
+                throw new Args.UsageException("train: give --prompt or --prompt-template, not both");
+            }
+            Path file = a.path("prompt-template");
+            try {
+                b.prompt(PromptTemplate.fromJson(new com.fasterxml.jackson.databind.ObjectMapper()
+                        .readTree(Files.readString(file))));
+            } catch (java.io.IOException | IllegalArgumentException e) {
+                throw new Args.UsageException("train: --prompt-template " + file + ": " + e.getMessage());
+            }
+        }
         if (a.has("on-bad-record")) {
             String bad = a.string("on-bad-record");
             if (!bad.equals("skip") && !bad.equals("fail")) {
