@@ -1,20 +1,18 @@
 package dev.tuneloop.cli;
 
-import ai.djl.Device;
-import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tuneloop.model.generate.GenerationConfig;
 import dev.tuneloop.model.generate.Generator;
 import dev.tuneloop.model.lora.LoraAdapter;
 import dev.tuneloop.model.qwen2.Qwen2Config;
 import dev.tuneloop.model.qwen2.Qwen2ForCausalLM;
 import dev.tuneloop.model.qwen2.Qwen2Weights;
+import dev.tuneloop.model.text.QwenTokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,7 +51,7 @@ final class GenerateCommand {
             throw new Args.UsageException("generate: --max-new-tokens must be at least 1, got " + maxNewTokens);
         }
 
-        try (HuggingFaceTokenizer tokenizer = tokenizer(modelDir)) {
+        try (QwenTokenizer tokenizer = tokenizer(modelDir)) {
             long[] ids;
             if (hasIds) {
                 ids = parseIds(idsText);
@@ -62,14 +60,14 @@ final class GenerateCommand {
                     throw new IllegalArgumentException("--prompt needs " + modelDir.resolve("tokenizer.json")
                             + ", which the model folder lacks; pass token ids with --ids instead");
                 }
-                ids = tokenizer.encode(prompt).getIds();
+                ids = tokenizer.encode(prompt);
                 if (ids.length == 0) {
                     throw new IllegalArgumentException("--prompt '" + prompt + "' encodes to no tokens");
                 }
             }
-            List<Long> eos = eosIds(modelDir);
             try (Qwen2ForCausalLM lm = Qwen2Weights.load(modelDir, ModelPaths.device())) {
                 Qwen2Config config = lm.config();
+                List<Long> eos = GenerationConfig.eosIds(modelDir, config);
                 for (int i = 0; i < ids.length; i++) {
                     if (ids[i] < 0 || ids[i] >= config.vocabSize()) {
                         throw new IllegalArgumentException("prompt token id " + ids[i] + " at position " + i
@@ -92,7 +90,7 @@ final class GenerateCommand {
                         String.format("%.1f", generated.length / seconds),
                         generated.length > 0 && eos.contains(generated[generated.length - 1]) ? ", stopped at EOS" : "");
                 if (tokenizer != null) {
-                    System.out.println(tokenizer.decode(generated, false));
+                    System.out.println(tokenizer.decode(generated));
                 }
                 System.out.println(JSON.writeValueAsString(generated));
             }
@@ -113,36 +111,8 @@ final class GenerateCommand {
         return ids.stream().mapToLong(Long::longValue).toArray();
     }
 
-    /** {@code eos_token_id} (int or list) of {@code generation_config.json}, else of {@code config.json}. */
-    static List<Long> eosIds(Path modelDir) throws IOException {
-        Path genConfig = modelDir.resolve("generation_config.json");
-        if (Files.isRegularFile(genConfig)) {
-            JsonNode root;
-            try {
-                root = JSON.readTree(Files.readString(genConfig));
-            } catch (IOException e) {
-                throw new IOException(genConfig + ": not valid JSON: " + e.getMessage(), e);
-            }
-            JsonNode eos = root == null ? null : root.get("eos_token_id");
-            if (eos != null && !eos.isNull()) {
-                try {
-                    return Qwen2Config.eosIds(eos);
-                } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException(genConfig + ": " + e.getMessage(), e);
-                }
-            }
-        }
-        return Qwen2Config.load(modelDir).eosTokenIds();
-    }
-
     /** The folder's tokenizer.json, or null if it has none. */
-    private static HuggingFaceTokenizer tokenizer(Path modelDir) throws IOException {
-        // TODO(text): use QwenTokenizer
-        Path file = modelDir.resolve("tokenizer.json");
-        if (!Files.isRegularFile(file)) {
-            return null;
-        }
-        return HuggingFaceTokenizer.newInstance(file,
-                Map.of("truncation", "false", "padding", "false", "addSpecialTokens", "false"));
+    private static QwenTokenizer tokenizer(Path modelDir) throws IOException {
+        return Files.isRegularFile(modelDir.resolve("tokenizer.json")) ? QwenTokenizer.load(modelDir) : null;
     }
 }
