@@ -2,6 +2,8 @@ package dev.tuneloop.model.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.jni.JniUtils;
 import java.util.LinkedHashMap;
@@ -46,8 +48,10 @@ public final class AdamW {
     public double clipGradNorm(double maxNorm) {
         double sumSq = 0;
         for (Parameter p : params.values()) {
-            try (NDArray g = p.getArray().getGradient()) {
-                sumSq += g.square().sum().getFloat();
+            try (NDArray g = p.getArray().getGradient();
+                    NDArray squares = g.square();
+                    NDArray sum = squares.sum()) {
+                sumSq += sum.getFloat();
             }
         }
         double norm = Math.sqrt(sumSq);
@@ -77,17 +81,22 @@ public final class AdamW {
                 NDArray p = e.getValue().getArray();
                 NDArray m = expAvg.get(e.getKey());
                 NDArray v = expAvgSq.get(e.getKey());
-                try (NDArray g = p.getGradient()) {
+                // Every temporary is closed here: results attach to the parameter's manager, which lives as long
+                // as the model, so an unclosed one would leak five gradient-sized arrays per parameter and step.
+                try (NDArray g = p.getGradient();
+                        NDArray gScaled = g.mul((float) (1 - beta1));
+                        NDArray gSquared = g.square()) {
                     if (weightDecay != 0) {
                         p.muli((float) (1 - lr * weightDecay));
                     }
-                    m.muli((float) beta1).addi(g.mul((float) (1 - beta1)));
-                    v.muli((float) beta2).addi(g.square().muli((float) (1 - beta2)));
+                    m.muli((float) beta1).addi(gScaled);
+                    v.muli((float) beta2).addi(gSquared.muli((float) (1 - beta2)));
                     // p -= lr / bc1 * m / (sqrt(v) / sqrt(bc2) + eps)
-                    try (NDArray denom = v.sqrt().divi((float) Math.sqrt(bc2)).addi((float) eps)) {
-                        p.subi(m.div(denom).muli((float) (lr / bc1)));
+                    try (NDArray denom = v.sqrt().divi((float) Math.sqrt(bc2)).addi((float) eps);
+                            NDArray update = m.div(denom)) {
+                        p.subi(update.muli((float) (lr / bc1)));
                     }
-                    g.subi(g); // zero for the next accumulation
+                    zero(g); // for the next accumulation
                 }
             }
         } finally {
@@ -99,8 +108,18 @@ public final class AdamW {
     public void zeroGrad() {
         for (Parameter p : params.values()) {
             try (NDArray g = p.getArray().getGradient()) {
-                g.set(new ai.djl.ndarray.index.NDIndex("..."), 0f);
+                zero(g);
             }
+        }
+    }
+
+    /**
+     * A fill, not {@code g - g}: a NaN or infinity must not survive into the next accumulation. The scope closes the
+     * scalar array DJL's indexer creates for the fill value, which would otherwise stay with the model's manager.
+     */
+    private static void zero(NDArray g) {
+        try (NDScope scope = new NDScope()) {
+            g.set(new NDIndex("..."), 0f);
         }
     }
 
