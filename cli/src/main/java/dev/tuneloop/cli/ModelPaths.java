@@ -2,8 +2,6 @@ package dev.tuneloop.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import dev.tuneloop.model.hub.HubFiles;
-import dev.tuneloop.model.hub.HubSettings;
 import dev.tuneloop.model.hub.ModelLocator;
 import dev.tuneloop.model.hub.Progress;
 import dev.tuneloop.model.qwen2.TinyModel;
@@ -21,12 +19,7 @@ final class ModelPaths {
         if (model.equals(TINY)) {
             return tinyModel();
         }
-        Path dir = ModelLocator.resolve(model, HubSettings.fromEnvironment(), HubFiles.model(), Progress.standard());
-        if (!Files.isRegularFile(dir.resolve("config.json"))) {
-            throw new IllegalArgumentException("--model " + model + ": folder " + dir + " has no config.json"
-                    + " (expected a Hugging Face model folder: config.json + model*.safetensors)");
-        }
-        return dir;
+        return ModelLocator.resolveModel("--model", model, cacheHome(), null, Progress.standard());
     }
 
     /**
@@ -46,9 +39,9 @@ final class ModelPaths {
                 + " Qwen2.5 tokenizer: it proves the pipeline, its answers are noise until trained");
         Path tokenizer = sharedDir().resolve("models").resolve("qwen2.5-0.5b-instruct");
         try {
-            return TinyModel.cached(cacheHome(), tokenizer);
+            return ModelLocator.resolveModel("--model", TINY, cacheHome(), tokenizer, Progress.standard());
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--model tiny: " + e.getMessage()
+            throw new IllegalArgumentException(e.getMessage()
                     + " (../shared/ beside the repository; set TUNELOOP_SHARED_DIR to point elsewhere)", e);
         }
     }

@@ -8,11 +8,8 @@ import dev.tuneloop.messaging.EventPublisher;
 import dev.tuneloop.messaging.JobLoop;
 import dev.tuneloop.messaging.KafkaSettings;
 import dev.tuneloop.model.generate.QaModel;
-import dev.tuneloop.model.hub.HubFiles;
-import dev.tuneloop.model.hub.HubSettings;
 import dev.tuneloop.model.hub.ModelLocator;
 import dev.tuneloop.model.hub.Progress;
-import dev.tuneloop.model.qwen2.TinyModel;
 import dev.tuneloop.storage.ObjectStore;
 import dev.tuneloop.storage.StoragePolicy;
 import dev.tuneloop.storage.StorageSettings;
@@ -22,7 +19,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -108,20 +104,8 @@ public class EvaluatorService {
 
     private Path resolveModel() throws IOException {
         EvaluatorConfig.Model m = config.model();
-        Path dir;
-        if (m.location().equals(TinyModel.NAME)) {
-            Path tokenizer = m.tokenizerDir().orElseThrow(() -> new IllegalArgumentException(
-                    "tuneloop.evaluator.model.location=tiny needs tuneloop.evaluator.model.tokenizer-dir"));
-            dir = TinyModel.cached(m.cacheDir(), tokenizer);
-        } else {
-            dir = ModelLocator.resolve(m.location(), HubSettings.fromEnvironment(), HubFiles.model(),
-                    Progress.silent());
-        }
-        if (!Files.isRegularFile(dir.resolve("config.json"))) {
-            throw new IllegalArgumentException("tuneloop.evaluator.model.location " + m.location() + ": " + dir
-                    + " has no config.json (expected a Hugging Face model folder)");
-        }
-        return dir;
+        return ModelLocator.resolveModel("tuneloop.evaluator.model.location", m.location(), m.cacheDir(),
+                m.tokenizerDir().orElse(null), Progress.silent());
     }
 
     private static String defaultWorkerId() {

@@ -5,11 +5,8 @@ import dev.tuneloop.contracts.Topics;
 import dev.tuneloop.inference.messaging.PromotionConsumer;
 import dev.tuneloop.model.generate.GenerationConfig;
 import dev.tuneloop.model.generate.QaModel;
-import dev.tuneloop.model.hub.HubFiles;
-import dev.tuneloop.model.hub.HubSettings;
 import dev.tuneloop.model.hub.ModelLocator;
 import dev.tuneloop.model.hub.Progress;
-import dev.tuneloop.model.qwen2.TinyModel;
 import dev.tuneloop.model.text.ChatTemplate;
 import dev.tuneloop.storage.ObjectStore;
 import dev.tuneloop.storage.StorageSettings;
@@ -118,12 +115,8 @@ public class InferenceRuntime {
     }
 
     private Path modelDir() throws java.io.IOException {
-        if (config.model().equals(TinyModel.NAME)) {
-            return TinyModel.cached(Path.of(config.cacheDir()),
-                    Path.of(config.sharedDir()).resolve("models").resolve("qwen2.5-0.5b-instruct"));
-        }
-        return ModelLocator.resolve(config.model(), HubSettings.fromEnvironment(), HubFiles.model(),
-                Progress.standard());
+        return ModelLocator.resolveModel("tuneloop.inference.model", config.model(), Path.of(config.cacheDir()),
+                Path.of(config.sharedDir()).resolve("models").resolve("qwen2.5-0.5b-instruct"), Progress.standard());
     }
 
     private StorageSettings storageSettings() {

@@ -1,5 +1,6 @@
 package dev.tuneloop.model.hub;
 
+import dev.tuneloop.model.qwen2.TinyModel;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -17,6 +18,35 @@ public final class ModelLocator {
     private static final Logger log = LoggerFactory.getLogger(ModelLocator.class);
 
     private ModelLocator() {}
+
+    /**
+     * A model folder for {@code model}: {@link TinyModel#NAME} → the tiny random Qwen2 made once under
+     * {@code tinyCache} with the tokenizer of {@code tinyTokenizer} (which may be null when no tiny model is
+     * expected); otherwise {@link #resolve(String, HubSettings, HubFiles, Progress)} with the environment's hub
+     * settings. The folder must hold {@code config.json}. {@code what} names the setting in errors
+     * ({@code --model}, {@code tuneloop.trainer.model.location}, …).
+     */
+    public static Path resolveModel(String what, String model, Path tinyCache, Path tinyTokenizer, Progress progress)
+            throws IOException {
+        Path dir;
+        if (TinyModel.NAME.equals(model)) {
+            if (tinyTokenizer == null) {
+                throw new IllegalArgumentException(what + "=" + TinyModel.NAME + " needs the Qwen2.5 tokenizer folder");
+            }
+            try {
+                dir = TinyModel.cached(tinyCache, tinyTokenizer);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(what + " " + model + ": " + e.getMessage(), e);
+            }
+        } else {
+            dir = resolve(model, HubSettings.fromEnvironment(), HubFiles.model(), progress);
+        }
+        if (!Files.isRegularFile(dir.resolve("config.json"))) {
+            throw new IllegalArgumentException(what + " " + model + ": folder " + dir + " has no config.json"
+                    + " (expected a Hugging Face model folder: config.json + model*.safetensors)");
+        }
+        return dir;
+    }
 
     /** {@code files} are all required; see {@link #resolve(String, HubSettings, HubFiles, Progress)}. */
     public static Path resolve(String model, HubSettings settings, List<String> files, Progress progress)
