@@ -14,6 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.Device;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tuneloop.contracts.CheckpointSaved;
 import dev.tuneloop.contracts.EventEnvelope;
 import dev.tuneloop.contracts.EventPayload;
@@ -232,6 +233,33 @@ class TrainingJobTest {
         RunFailed prompt = failure(request("run-f6", chat, TRAIN_URI, null));
         assertEquals("request", prompt.stage());
         assertTrue(prompt.reason().contains("'chat'"), prompt.reason());
+    }
+
+    @Test
+    void aBadInitAdapterFailsItsRunInTheInitAdapterStageNamingUriAndTensor() throws Exception {
+        HyperParameters hp = tinyRun();
+        RunFailed outside = failure(request("run-i1", hp, TRAIN_URI, null, "s3://tuneloop/private/adapter/"));
+        assertEquals("init-adapter", outside.stage());
+        assertTrue(outside.reason().contains("s3://tuneloop/private/adapter/") && outside.reason().contains(
+                "not allowed"), outside.reason());
+
+        // PEFT files that do not fit: adapter_config.json names q_proj and v_proj, the weights hold all seven
+        String prefix = "s3://tuneloop/runs/other/checkpoints/epoch-0001/";
+        ObjectNode config = (ObjectNode) JSON.readTree(Fixtures.goldenAdapter().resolve("adapter_config.json")
+                .toFile());
+        config.putArray("target_modules").add("q_proj").add("v_proj");
+        store.putBytes(ObjectUri.parse(prefix + "adapter_config.json"), JSON.writeValueAsBytes(config));
+        store.put(ObjectUri.parse(prefix + "adapter_model.safetensors"),
+                Fixtures.goldenAdapter().resolve("adapter_model.safetensors"));
+        events.clear();
+        job("w1").run(request("run-i2", hp, TRAIN_URI, null, prefix), () -> false);
+        assertEquals(List.of("TrainingStarted", "RunFailed"), events.stream().map(e -> e.header().type()).toList(),
+                "the trainer checks the fit after the model loaded; no step, no checkpoint");
+        RunFailed misfit = payloads(RunFailed.class).get(0);
+        assertEquals("init-adapter", misfit.stage());
+        assertTrue(misfit.reason().startsWith("initAdapter " + prefix + ": ") && misfit.reason().contains(
+                "adapter tensor base_model.model.model.layers.0.mlp.down_proj.lora_A.weight does not fit the base"
+                        + " model"), misfit.reason());
     }
 
     @Test
