@@ -178,6 +178,28 @@ class TrainingJobTest {
     }
 
     @Test
+    void aResumedRunFromAnInitAdapterContinuesFromItsResumeStateWithoutTheAdapter() throws Exception {
+        String prefix = "s3://tuneloop/runs/promoted/checkpoints/epoch-0002/";
+        for (String f : List.of("adapter_config.json", "adapter_model.safetensors")) {
+            store.put(ObjectUri.parse(prefix + f), Fixtures.goldenAdapter().resolve(f));
+        }
+        EventEnvelope<TrainingRequested> request = request("run-init-resumed", tinyRun(), TRAIN_URI, null, prefix);
+        List<EventEnvelope<?>> first = new ArrayList<>();
+        job("w1", store, first::add).run(request, () -> first.stream()
+                .anyMatch(e -> e.payload() instanceof CheckpointSaved));
+        // the adapter is gone (a deleted run, say): the resume state holds the trained weights, nothing else is read
+        store.delete(ObjectUri.parse(prefix));
+
+        job("w2").run(request, () -> false);
+        assertEquals(List.of(new TrainingStarted("w2", 2, 3)), payloads(TrainingStarted.class));
+        assertEquals(List.of(new RunCompleted(6, List.of("epoch-0001", "epoch-0002"))), payloads(RunCompleted.class));
+        CheckpointSaved last = payloads(CheckpointSaved.class).get(1);
+        assertEquals(7, last.adapterConfig().path("target_modules").size(),
+                "still the init adapter's settings after the resume: " + last.adapterConfig());
+        assertEquals(7, json(last.files().get("tuneloop_config.json").uri()).path("target_modules").size());
+    }
+
+    @Test
     void aCancelRequestStopsTheRunAtTheNextStep() throws Exception {
         String run = "run-cancelled";
         job("w1", store, e -> {

@@ -159,6 +159,8 @@ class TrainerMessagingTest {
             Files.delete(got);
         }
         double relative = Math.sqrt(diffSq / initSq);
+        System.out.printf("first checkpoint vs init adapter: max |diff| %.3g, relative L2 distance %.3g%n", maxDiff,
+                relative);
         assertTrue(maxDiff > 1e-4, "3 steps at lr 5e-3 trained the adapter: max |diff| " + maxDiff);
         assertTrue(relative < 0.25, "and it derives from the init adapter (a fresh LoRA has B = 0): relative L2"
                 + " distance " + relative);
