@@ -83,6 +83,23 @@ class SharedConfigTest {
     }
 
     @Test
+    void otherTuneloopPropertiesAreNoUnknownKeysOfTheSharedMappings() {
+        // SmallRye refuses unknown properties under a mapping's root; tuneloop.device must not claim all of tuneloop.*
+        Map<String, String> env = new java.util.HashMap<>(REQUIRED);
+        env.put("TUNELOOP_DEVICE", "gpu");
+        SmallRyeConfig config = new SmallRyeConfigBuilder()
+                .withMapping(StorageConfig.class)
+                .withMapping(ModelConfig.class)
+                .withMapping(DeviceConfig.class)
+                .withValidateUnknown(true)
+                .withSources(new EnvConfigSource(env, 300))
+                .withSources(new io.smallrye.config.PropertiesConfigSource(
+                        Map.of("tuneloop.shared.dir", "../shared", "tuneloop.trainer.work-dir", "/tmp/w"), "test", 400))
+                .build();
+        assertEquals("gpu", config.getConfigMapping(DeviceConfig.class).device());
+    }
+
+    @Test
     void aMissingEndpointFailsNamingTheKey() {
         Map<String, String> env = new java.util.HashMap<>(REQUIRED);
         env.remove("TUNELOOP_STORAGE_ENDPOINT");
