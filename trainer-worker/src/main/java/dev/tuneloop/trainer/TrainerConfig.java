@@ -72,6 +72,21 @@ public interface TrainerConfig {
         /** Key prefixes data and run locations must start with (each ending with '/'). */
         @WithDefault("datasets/,runs/")
         List<String> allowedPrefixes();
+
+        /**
+         * Tries per storage call on a transient failure (connection refused or reset, timeout, HTTP 5xx), with
+         * exponential backoff from {@link #retryInitialBackoff()} capped at {@link #retryMaxBackoff()}: by default
+         * an upload rides out an outage of about 55 s in place; only then does the job fail over to a retry from
+         * its last checkpoint.
+         */
+        @WithDefault("10")
+        int retryAttempts();
+
+        @WithDefault("500ms")
+        Duration retryInitialBackoff();
+
+        @WithDefault("10s")
+        Duration retryMaxBackoff();
     }
 
     interface Messaging {

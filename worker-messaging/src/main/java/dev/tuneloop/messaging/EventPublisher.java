@@ -5,12 +5,15 @@ import dev.tuneloop.contracts.EventEnvelope;
 import dev.tuneloop.contracts.Topics;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -38,6 +41,8 @@ public final class EventPublisher implements AutoCloseable {
     private final String tuneloopVersion;
     private final Duration timeout;
     private final List<Consumer<EventEnvelope<?>>> listeners = new CopyOnWriteArrayList<>();
+    private final LongAdder failures = new LongAdder();
+    private volatile String lastFailure;
 
     /** @param timeout how long {@link #publish} waits for the acknowledgement before it throws */
     public EventPublisher(KafkaSettings settings, String tuneloopVersion, Duration timeout) {
@@ -79,17 +84,34 @@ public final class EventPublisher implements AutoCloseable {
         send(letter, "dead letter of " + record.topic() + "-" + record.partition() + "@" + record.offset());
     }
 
+    /** Publishes that failed (no acknowledgement in time, broker unreachable, …) since start: for metrics. */
+    public long failures() {
+        return failures.sum();
+    }
+
+    /** When and why the latest publish failed; empty if none did. */
+    public Optional<String> lastFailure() {
+        return Optional.ofNullable(lastFailure);
+    }
+
     private void send(ProducerRecord<String, byte[]> record, String what) {
         try {
             producer.send(record).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
-            throw new PublishException("cannot publish " + what + ": " + e.getCause(), e.getCause());
+            throw failed(new PublishException("cannot publish " + what + ": " + e.getCause(), e.getCause()));
         } catch (TimeoutException e) {
-            throw new PublishException("cannot publish " + what + ": no acknowledgement within " + timeout, e);
+            throw failed(new PublishException("cannot publish " + what + ": no acknowledgement within " + timeout,
+                    e));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new PublishException("interrupted while publishing " + what, e);
+            throw failed(new PublishException("interrupted while publishing " + what, e));
         }
+    }
+
+    private PublishException failed(PublishException e) {
+        failures.increment();
+        lastFailure = Instant.now() + " " + e.getMessage();
+        return e;
     }
 
     private static byte[] utf8(String s) {
