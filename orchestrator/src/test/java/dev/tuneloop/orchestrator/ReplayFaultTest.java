@@ -27,13 +27,22 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import jakarta.inject.Inject;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -109,17 +118,25 @@ class ReplayFaultTest {
                 progress.get(1), progress.get(0), saved.get(1), evaluated.get(1), evaluated.get(1),
                 evaluated.get(2), progress.get(2), progress.get(3), completed, progress.get(1),
                 saved.get(3), saved.get(2), evaluated.get(3), saved.get(1));
-        for (EventEnvelope<?> event : adversarial) {
-            deliver(event);
-        }
-        List<ConsumerRecord<byte[], byte[]>> promotions = Topic.read(Topics.ADAPTER_PROMOTED);
-        assertEquals(2, promotions.size(), "promotions written by the orchestrator");
-        for (int i = promotions.size() - 1; i >= 0; i--) { // the older one last
-            ConsumerRecord<byte[], byte[]> old = promotions.get(i);
-            Topic.awaitHandled(GROUP, Topic.produceRaw(old.topic(), new String(old.key()), old.value()));
-        }
-        for (int i = ordered.size() - 1; i >= 0; i--) { // the whole stream once more, backwards
-            deliver(ordered.get(i));
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
+                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, BrokerAndStore.bootstrapServers(),
+                        ProducerConfig.ACKS_CONFIG, "all"), new ByteArraySerializer(), new ByteArraySerializer());
+                Admin admin = BrokerAndStore.broker().admin()) {
+            for (EventEnvelope<?> event : adversarial) {
+                deliver(producer, admin, event.topic(), event.key().getBytes(StandardCharsets.UTF_8),
+                        EventCodec.toBytes(event));
+            }
+            List<ConsumerRecord<byte[], byte[]>> promotions = Topic.read(Topics.ADAPTER_PROMOTED);
+            assertEquals(2, promotions.size(), "promotions written by the orchestrator");
+            for (int i = promotions.size() - 1; i >= 0; i--) { // the older one last
+                ConsumerRecord<byte[], byte[]> old = promotions.get(i);
+                deliver(producer, admin, old.topic(), old.key(), old.value());
+            }
+            for (int i = ordered.size() - 1; i >= 0; i--) { // the whole stream once more, backwards
+                EventEnvelope<?> event = ordered.get(i);
+                deliver(producer, admin, event.topic(), event.key().getBytes(StandardCharsets.UTF_8),
+                        EventCodec.toBytes(event));
+            }
         }
 
         JsonNode run = json.readTree(given().get("/runs/" + RUN).then().statusCode(200).extract().asString());
@@ -151,10 +168,23 @@ class ReplayFaultTest {
         return "epoch-%04d".formatted(epoch);
     }
 
-    /** Produces the event as its producer would (same id every time) and waits until the orchestrator handled it. */
-    private static void deliver(EventEnvelope<?> event) {
-        RecordMetadata record = Topic.produceRaw(event.topic(), event.key(), EventCodec.toBytes(event));
-        Topic.awaitHandled(GROUP, record);
+    /**
+     * Produces a record as its producer would (an event keeps its id on every delivery) and waits until the
+     * orchestrator committed past it, i.e. applied it and did its side effects: one record at a time, in this order.
+     */
+    private static void deliver(KafkaProducer<byte[], byte[]> producer, Admin admin, String topic, byte[] key,
+            byte[] value) throws Exception {
+        RecordMetadata record = producer.send(new ProducerRecord<>(topic, key, value)).get(30, TimeUnit.SECONDS);
+        TopicPartition tp = new TopicPartition(record.topic(), record.partition());
+        Topic.until(GROUP + " handled " + tp + "@" + record.offset(), () -> {
+            try {
+                OffsetAndMetadata committed = admin.listConsumerGroupOffsets(GROUP).partitionsToOffsetAndMetadata()
+                        .get(10, TimeUnit.SECONDS).get(tp);
+                return committed != null && committed.offset() > record.offset();
+            } catch (Exception e) {
+                throw new IllegalStateException("cannot read the offsets of " + GROUP + ": " + e, e);
+            }
+        });
     }
 
     /** The JSON a client reads for {@code value} (numbers typed as parsed, not as the Java fields). */

@@ -18,6 +18,7 @@ import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -44,10 +45,17 @@ public final class EventPublisher implements AutoCloseable {
     private final LongAdder failures = new LongAdder();
     private volatile String lastFailure;
 
-    /** @param timeout how long {@link #publish} waits for the acknowledgement before it throws */
+    /**
+     * @param timeout how long {@link #publish} may wait for the broker: at most this for metadata (an unreachable
+     *     broker), then this for the acknowledgement; the producer gives a record up at the same time as the caller
+     *     (delivery timeout), so a publish that threw is not delivered late behind a retried one
+     */
     public EventPublisher(KafkaSettings settings, String tuneloopVersion, Duration timeout) {
+        int millis = Math.toIntExact(timeout.toMillis());
         this.producer = new KafkaProducer<>(
-                settings.properties(Map.of("acks", "all", "enable.idempotence", "true"), "-producer"),
+                settings.properties(Map.of("acks", "all", "enable.idempotence", "true",
+                        "max.block.ms", millis, "request.timeout.ms", millis, "linger.ms", 0,
+                        "delivery.timeout.ms", millis + 1000), "-producer"),
                 new StringSerializer(), new ByteArraySerializer());
         this.tuneloopVersion = tuneloopVersion;
         this.timeout = timeout;
@@ -96,7 +104,8 @@ public final class EventPublisher implements AutoCloseable {
 
     private void send(ProducerRecord<String, byte[]> record, String what) {
         try {
-            producer.send(record).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            // Waits a little longer than the producer's delivery timeout: its verdict decides, not a race.
+            producer.send(record).get(timeout.toMillis() + 2000, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             throw failed(new PublishException("cannot publish " + what + ": " + e.getCause(), e.getCause()));
         } catch (TimeoutException e) {
@@ -105,6 +114,8 @@ public final class EventPublisher implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw failed(new PublishException("interrupted while publishing " + what, e));
+        } catch (KafkaException e) {
+            throw failed(new PublishException("cannot publish " + what + ": " + e, e));
         }
     }
 

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.LongAdder;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -29,6 +30,7 @@ public final class EventPublisher implements AutoCloseable {
 
     private final KafkaProducer<byte[], byte[]> producer;
     private final Duration timeout;
+    private final LongAdder failures = new LongAdder();
 
     public EventPublisher(String bootstrapServers, Duration timeout) {
         this.timeout = timeout;
@@ -63,7 +65,21 @@ public final class EventPublisher implements AutoCloseable {
         send(out, "dead letter of " + record.topic() + "-" + record.partition() + "@" + record.offset());
     }
 
+    /** Publishes that failed since start (broker unreachable, not acknowledged in time, …): for metrics. */
+    public long failures() {
+        return failures.sum();
+    }
+
     private void send(ProducerRecord<byte[], byte[]> record, String what) {
+        try {
+            sendOrThrow(record, what);
+        } catch (PublishException e) {
+            failures.increment();
+            throw e;
+        }
+    }
+
+    private void sendOrThrow(ProducerRecord<byte[], byte[]> record, String what) {
         try {
             producer.send(record).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
