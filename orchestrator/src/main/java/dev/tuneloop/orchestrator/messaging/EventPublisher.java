@@ -81,7 +81,9 @@ public final class EventPublisher implements AutoCloseable {
 
     private void sendOrThrow(ProducerRecord<byte[], byte[]> record, String what) {
         try {
-            producer.send(record).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            // Waits past the producer's delivery timeout: its verdict decides, so a publish reported as failed is
+            // not delivered late beside the retry.
+            producer.send(record).get(timeout.toMillis() + 2000, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             throw new PublishException("cannot publish " + what + " to " + record.topic() + ": "
                     + e.getCause().getMessage(), e.getCause());
