@@ -14,6 +14,7 @@ import dev.tuneloop.model.generate.QaModel;
 import dev.tuneloop.model.hub.ModelLocator;
 import dev.tuneloop.model.hub.Progress;
 import dev.tuneloop.storage.ObjectStore;
+import dev.tuneloop.storage.RetryPolicy;
 import dev.tuneloop.storage.StoragePolicy;
 import dev.tuneloop.storage.StorageSettings;
 import io.quarkus.runtime.ShutdownEvent;
@@ -78,7 +79,8 @@ public class EvaluatorService {
                 + " prefixes {}, kafka {} group {}", workerId, version, modelConfig.location(),
                 modelConfig.id(), config.evalLimit(), config.workDir(), deviceConfig.device(), storage,
                 s.allowedPrefixes(), bootstrapServers, config.messaging().groupId());
-        store = new ObjectStore(storage);
+        store = new ObjectStore(storage, new RetryPolicy(s.retryAttempts(), s.retryInitialBackoff(),
+                s.retryMaxBackoff()));
         publisher = new EventPublisher(kafka, version, Duration.ofSeconds(30));
         metrics.observe(this);
         Thread starter = new Thread(() -> startLoop(kafka, policy), "evaluator-start");

@@ -12,6 +12,7 @@ import dev.tuneloop.model.hub.ModelLocator;
 import dev.tuneloop.model.hub.Progress;
 import dev.tuneloop.model.text.ChatTemplate;
 import dev.tuneloop.storage.ObjectStore;
+import dev.tuneloop.storage.RetryPolicy;
 import dev.tuneloop.storage.StorageSettings;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -98,7 +99,9 @@ public class InferenceRuntime {
             }
             LOG.info("base model {} loaded from {} in {} ms", modelConfig.location(), dir,
                     (System.nanoTime() - t0) / 1_000_000);
-            store = new ObjectStore(storageSettings());
+            StorageConfig s = storageConfig;
+            store = new ObjectStore(storageSettings(), new RetryPolicy(s.retryAttempts(), s.retryInitialBackoff(),
+                    s.retryMaxBackoff()));
             AdapterFetcher fetcher = new AdapterFetcher(store, Path.of(config.workDir()), qa.lm(),
                     config.maxAdapterBytes(), Clock.systemUTC());
             follower = new PromotionFollower(config.servedModel(), fetcher, registry, Clock.systemUTC());

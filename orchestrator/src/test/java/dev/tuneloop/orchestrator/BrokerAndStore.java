@@ -56,6 +56,11 @@ public class BrokerAndStore implements QuarkusTestResourceLifecycleManager {
         }
     }
 
+    /** The running broker, for tests that stop and restart it. */
+    public static KafkaBroker broker() {
+        return kafka;
+    }
+
     public static String bootstrapServers() {
         return kafka.bootstrapServers();
     }

@@ -2,6 +2,7 @@ package dev.tuneloop.config;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
@@ -33,4 +34,20 @@ public interface StorageConfig {
      */
     @WithDefault("datasets/,runs/")
     List<String> allowedPrefixes();
+
+    /**
+     * Tries per storage call on a transient failure (connection refused or reset, timeout, HTTP 5xx), with
+     * exponential backoff from {@link #retryInitialBackoff()} capped at {@link #retryMaxBackoff()}: by default a
+     * call rides out an outage of about 55 s in place before it fails (a trainer then retries its job from the last
+     * checkpoint). Read by the trainer and eval workers and the inference service (adapter downloads); the
+     * orchestrator's REST calls keep a short retry so a request fails fast.
+     */
+    @WithDefault("10")
+    int retryAttempts();
+
+    @WithDefault("500ms")
+    Duration retryInitialBackoff();
+
+    @WithDefault("10s")
+    Duration retryMaxBackoff();
 }

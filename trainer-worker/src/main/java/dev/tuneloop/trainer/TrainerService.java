@@ -10,6 +10,7 @@ import dev.tuneloop.messaging.KafkaSettings;
 import dev.tuneloop.model.hub.ModelLocator;
 import dev.tuneloop.model.hub.Progress;
 import dev.tuneloop.storage.ObjectStore;
+import dev.tuneloop.storage.RetryPolicy;
 import dev.tuneloop.storage.StoragePolicy;
 import dev.tuneloop.storage.StorageSettings;
 import dev.tuneloop.trainer.job.CancelRequests;
@@ -59,7 +60,7 @@ public class TrainerService {
     @ConfigProperty(name = "quarkus.application.version", defaultValue = "unknown")
     String version;
 
-    private ObjectStore store;
+    private volatile ObjectStore store;
     private EventPublisher publisher;
     private volatile TrainerMessaging messaging;
     private volatile Path modelDir;
@@ -77,7 +78,8 @@ public class TrainerService {
                 + " kafka {} group {}", workerId, version, modelConfig.location(), modelConfig.id(),
                 modelConfig.revision(), config.workDir(), deviceConfig.device(), storage, s.allowedPrefixes(),
                 bootstrapServers, config.messaging().groupId());
-        store = new ObjectStore(storage);
+        store = new ObjectStore(storage, new RetryPolicy(s.retryAttempts(), s.retryInitialBackoff(),
+                s.retryMaxBackoff()));
         publisher = new EventPublisher(kafka, version, Duration.ofSeconds(30));
         metrics.observe(publisher, this);
         Thread starter = new Thread(() -> startLoop(kafka, workerId, policy), "trainer-start");
@@ -145,6 +147,12 @@ public class TrainerService {
     public boolean watcherRunning() {
         TrainerMessaging m = messaging;
         return m != null && m.watcherRunning();
+    }
+
+    /** Transient storage failures and retries since start; empty before start-up. */
+    public Optional<ObjectStore.Stats> storageStats() {
+        ObjectStore s = store;
+        return s == null ? Optional.empty() : Optional.of(s.stats());
     }
 
     public Optional<Path> modelDir() {
