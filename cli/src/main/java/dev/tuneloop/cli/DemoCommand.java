@@ -241,7 +241,7 @@ final class DemoCommand {
         out.println("adapter sha256: " + weights.path("sha256").asText());
         out.println("question:      " + data.question().question());
         out.println("gold answers:  " + data.question().answers());
-        out.println("answer:        " + answer.path("answer").asText());
+        out.println("answer:        " + answer.path("answer")); // JSON-quoted: an empty answer shows as ""
         out.println("adapter field: " + answer.path("adapter"));
         if (model.isTiny()) {
             out.println("(model tiny: a random model, its answer is noise — the pipeline is what this shows)");
