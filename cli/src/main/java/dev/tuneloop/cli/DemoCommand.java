@@ -93,7 +93,11 @@ final class DemoCommand {
         } finally {
             err.println("tuneloop demo: stopping the stack ...");
             stack.close();
-            Runtime.getRuntime().removeShutdownHook(stopOnCtrlC);
+            try {
+                Runtime.getRuntime().removeShutdownHook(stopOnCtrlC);
+            } catch (IllegalStateException shuttingDown) {
+                // Ctrl-C: the hook has stopped the stack already
+            }
         }
     }
 
