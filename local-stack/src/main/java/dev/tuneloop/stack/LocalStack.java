@@ -148,6 +148,23 @@ public final class LocalStack implements AutoCloseable {
         return services.get(service);
     }
 
+    /** A service or the local broker that exited while the stack runs, described with its exit code and log. */
+    public java.util.Optional<String> exited() {
+        for (ServiceProcess process : services.values()) {
+            if (!process.process().isAlive()) {
+                return java.util.Optional.of(process.name() + " exited with code " + process.process().exitCode()
+                        + " (log " + process.process().log() + ")");
+            }
+        }
+        for (AutoCloseable part : started) {
+            if (part instanceof LocalKafka broker && !broker.process().isAlive()) {
+                return java.util.Optional.of("the Kafka broker exited with code " + broker.process().exitCode()
+                        + " (log " + broker.process().log() + ")");
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
     public String orchestratorUrl() {
         return services.get(StackService.ORCHESTRATOR).url();
     }
