@@ -6,6 +6,7 @@ import dev.tuneloop.storage.StorageSettings;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -70,7 +71,12 @@ public final class LocalStack implements AutoCloseable {
         Files.createDirectories(state);
         FileChannel channel = FileChannel.open(state.resolve("stack.lock"), StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE);
-        FileLock lock = channel.tryLock();
+        FileLock lock;
+        try {
+            lock = channel.tryLock();
+        } catch (OverlappingFileLockException sameJvm) {
+            lock = null;
+        }
         if (lock == null) {
             channel.close();
             throw new IOException("another stack runs on " + state + " (" + state.resolve("stack.lock")
