@@ -124,6 +124,9 @@ class SafetensorsWriterTest {
         try (Stream<Path> s = Files.list(dir)) {
             assertEquals(List.of("w.safetensors"), s.map(p -> p.getFileName().toString()).toList());
         }
+        // Permissions follow the umask like any new file, not a temp file's owner-only ones.
+        Path plain = Files.createFile(dir.resolve("plain"));
+        assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(file));
     }
 
     @Test
