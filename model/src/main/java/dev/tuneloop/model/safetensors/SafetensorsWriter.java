@@ -51,7 +51,8 @@ public final class SafetensorsWriter {
     /** Adds a tensor stored as F32, F16 or BF16 (narrowed with round to nearest even). */
     public SafetensorsWriter putFloats(String name, long[] shape, float[] data, DType dtype) {
         if (dtype != DType.F32 && dtype != DType.F16 && dtype != DType.BF16) {
-            throw new IllegalArgumentException("tensor '" + name + "': putFloats writes F32, F16 or BF16, not " + dtype);
+            throw new IllegalArgumentException("tensor '" + name + "': putFloats writes F32, F16 or BF16, not "
+                    + dtype);
         }
         Objects.requireNonNull(data, () -> "data of tensor '" + name + "'");
         return put(name, new Entry(dtype, checkShape(name, shape, data.length), data.clone(), null));
@@ -69,7 +70,8 @@ public final class SafetensorsWriter {
         Path dir = file.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         // Not Files.createTempFile: its owner-only permissions would stay on the final file.
-        Path tmp = dir.resolve("." + file.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
+        String suffix = Long.toHexString(ThreadLocalRandom.current().nextLong());
+        Path tmp = dir.resolve("." + file.getFileName() + "." + suffix + ".tmp");
         try {
             try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 ByteBuffer buf = ByteBuffer.allocate(IO_BUFFER_BYTES).order(ByteOrder.LITTLE_ENDIAN);

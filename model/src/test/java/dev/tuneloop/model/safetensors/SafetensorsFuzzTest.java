@@ -48,10 +48,11 @@ class SafetensorsFuzzTest {
                 fail("iteration " + i + " (mutation " + kind + ") escaped with " + t, t);
             }
         }
-        assertTrue(opened > 100 && rejected > 500, "both outcomes exercised: opened " + opened + ", rejected " + rejected);
+        assertTrue(opened > 100 && rejected > 500,
+                "both outcomes exercised: opened " + opened + ", rejected " + rejected);
     }
 
-    /** Opens the file and reads every tensor with both accessors (the wrong one must be an IllegalArgumentException). */
+    /** Reads every tensor with both accessors (the wrong one must throw IllegalArgumentException), then closes. */
     private static void readEverything(SafetensorsFile opened) {
         try (SafetensorsFile f = opened) {
             for (TensorInfo t : f.tensors().values()) {

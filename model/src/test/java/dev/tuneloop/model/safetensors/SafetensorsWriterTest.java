@@ -45,7 +45,8 @@ class SafetensorsWriterTest {
                 .write(file);
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
             assertEquals(Map.of("format", "pt", "note", "ünïcødé \"quoted\""), f.metadata());
-            assertEquals(List.of("bf16", "empty", "f16", "f32", "i64", "scalar"), new ArrayList<>(f.tensors().keySet()));
+            assertEquals(List.of("bf16", "empty", "f16", "f32", "i64", "scalar"),
+                    new ArrayList<>(f.tensors().keySet()));
             assertBitsEqual(f32, f.floats("f32"));
             assertBitsEqual(f16, f.floats("f16"));
             assertBitsEqual(bf16, f.floats("bf16"));
