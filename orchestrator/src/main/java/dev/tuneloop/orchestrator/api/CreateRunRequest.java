@@ -33,12 +33,15 @@ public record CreateRunRequest(
     static final String DATA_URI = "(s3|https)://\\S+";
     static final String DATA_URI_MESSAGE = "must be an s3:// or https:// URI";
 
-    /** The event this request asks for; a value the contract refuses is a 400 naming the field. */
-    TrainingRequested toEvent(OrchestratorConfig.HyperParameterDefaults defaults) {
-        checkUri("trainDataUri", trainDataUri);
-        checkUri("evalDataUri", evalDataUri);
+    /**
+     * The event this request asks for; a value the contract refuses is a 400 naming the field, and so is an
+     * {@code s3://} URI outside {@code bucket} (the workers could never read it).
+     */
+    TrainingRequested toEvent(OrchestratorConfig.HyperParameterDefaults defaults, String bucket) {
+        checkUri("trainDataUri", trainDataUri, bucket);
+        checkUri("evalDataUri", evalDataUri, bucket);
         if (initAdapter != null) {
-            checkUri("initAdapter", initAdapter);
+            checkUri("initAdapter", initAdapter, bucket);
         }
         HyperParametersRequest h = hyperParameters == null ? HyperParametersRequest.EMPTY : hyperParameters;
         HyperParameters merged;
@@ -51,10 +54,14 @@ public record CreateRunRequest(
         return new TrainingRequested(modelId, revision, trainDataUri, evalDataUri, merged, initAdapter);
     }
 
-    private static void checkUri(String field, String value) {
+    private static void checkUri(String field, String value, String bucket) {
         try {
             if (value.startsWith(ObjectUri.SCHEME)) {
-                ObjectUri.parse(value);
+                ObjectUri uri = ObjectUri.parse(value);
+                if (!uri.bucket().equals(bucket)) {
+                    throw CommandException.invalid(field, value + " is in bucket '" + uri.bucket()
+                            + "'; runs read and write only bucket '" + bucket + "'");
+                }
             } else if (new URI(value).getHost() == null) {
                 throw CommandException.invalid(field, "URL " + value + " has no host");
             }
