@@ -8,6 +8,7 @@ import dev.tuneloop.model.generate.GenerationConfig;
 import dev.tuneloop.model.generate.QaAnswerer;
 import dev.tuneloop.model.lora.LoraAdapter;
 import dev.tuneloop.model.qwen2.Qwen2ForCausalLM;
+import dev.tuneloop.model.qwen2.Qwen2Config;
 import dev.tuneloop.model.qwen2.Qwen2Weights;
 import dev.tuneloop.model.qwen2.TokenBatch;
 import dev.tuneloop.model.squad.SquadExample;
@@ -94,8 +95,12 @@ public final class Trainer {
 
     /** Trains from scratch, or with {@code resume} from the latest complete checkpoint in the run folder. */
     public Summary run(boolean resume) throws IOException {
-        Files.createDirectories(runDir);
-        config.write(runDir.resolve("config.json"));
+        // everything that can refuse the run comes before the run folder is written: a refused run leaves nothing
+        int maxPositions = Qwen2Config.load(modelDir).maxPositionEmbeddings();
+        if (config.maxSeqLen() > maxPositions) {
+            throw new IllegalArgumentException("--max-seq-len " + config.maxSeqLen() + " is more than the model's "
+                    + "max_position_embeddings " + maxPositions + " (" + modelDir.resolve("config.json") + ")");
+        }
         try (QwenTokenizer tokenizer = QwenTokenizer.load(modelDir);
                 Qwen2ForCausalLM lm = Qwen2Weights.load(modelDir, device)) {
             ExampleEncoder encoder = new ExampleEncoder(tokenizer, config.prompt(), config.maxSeqLen());
@@ -106,6 +111,8 @@ public final class Trainer {
             if (train.examples.isEmpty()) {
                 throw new IllegalArgumentException("no training example fits --max-seq-len " + config.maxSeqLen());
             }
+            Files.createDirectories(runDir);
+            config.write(runDir.resolve("config.json"));
             List<SquadExample> evalSet = Evaluator.sample(evalData, config.evalLimit());
             QaAnswerer answerer = new QaAnswerer(lm, tokenizer, encoder, eosIds(lm), config.evalMaxNewTokens());
 

@@ -30,6 +30,7 @@ import dev.tuneloop.storage.ObjectStore;
 import dev.tuneloop.storage.ObjectUri;
 import dev.tuneloop.storage.StoragePolicy;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -215,8 +216,9 @@ public final class TrainingJob {
             lineage = new Lineage(train.sha256(), settings.modelId(), settings.modelRevision(),
                     settings.tuneloopVersion());
             store.get(evalUri, evalFile, null);
-            trainExamples = read("train", trainFile);
-            evalExamples = read("eval", evalFile);
+            stage = "data";
+            trainExamples = read("train", trainUri, trainFile);
+            evalExamples = read("eval", evalUri, evalFile);
 
             stage = "resume";
             if (resumed != null) {
@@ -230,8 +232,12 @@ public final class TrainingJob {
             return config;
         }
 
-        private List<SquadExample> read(String what, Path file) throws IOException {
-            SquadData data = SquadReader.read(file, OnBadRecord.SKIP);
+        /** Reads a downloaded dataset; errors and bad records name its URI, not the scratch file. */
+        private List<SquadExample> read(String what, ObjectUri uri, Path file) throws IOException {
+            SquadData data;
+            try (InputStream in = Files.newInputStream(file)) {
+                data = SquadReader.read(in, uri.toString(), OnBadRecord.SKIP);
+            }
             LOG.info("run {}: {} data {}", runId, what, data.summary());
             return data.examples();
         }
