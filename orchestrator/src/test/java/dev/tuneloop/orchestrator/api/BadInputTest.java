@@ -7,8 +7,11 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.not;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.tuneloop.contracts.EventEnvelope;
+import dev.tuneloop.contracts.RunFailed;
 import dev.tuneloop.contracts.Topics;
 import dev.tuneloop.orchestrator.BrokerAndStore;
+import dev.tuneloop.orchestrator.Events;
 import dev.tuneloop.orchestrator.Topic;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -16,6 +19,7 @@ import io.restassured.http.ContentType;
 import io.restassured.response.ValidatableResponse;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -68,6 +72,21 @@ class BadInputTest {
         post(withHyperParameters("defaults-ok", "")).statusCode(201)
                 .body("request.hyperParameters.promptMode", equalTo("context"))
                 .body("request.hyperParameters.maxSeqLen", equalTo(512));
+    }
+
+    @Test
+    void aRunTheTrainerRefusesForItsDataShowsStageAndReasonInGetRuns() {
+        post(RUN_BODY.formatted("bad-data-run")).statusCode(201);
+        String reason = "s3://tuneloop/datasets/squad/train.jsonl: no valid SQuAD questions (jsonl, 1 bad records; "
+                + "first: s3://tuneloop/datasets/squad/train.jsonl [2]: malformed JSON at column 14)";
+        // what the trainer worker publishes (trainer-worker BadInputTest proves it does)
+        Topic.produce(EventEnvelope.create("bad-data-run", Events.LINEAGE, new RunFailed("data", reason),
+                Instant.now()));
+        Topic.until("the failure is shown", () -> "FAILED".equals(given().get("/runs/bad-data-run").then()
+                .extract().path("status")));
+        given().get("/runs/bad-data-run").then().statusCode(200)
+                .body("status", equalTo("FAILED"))
+                .body("statusReason", equalTo("data: " + reason));
     }
 
     @Test
