@@ -20,10 +20,14 @@ import org.junit.jupiter.api.Test;
  */
 class SquadReaderFuzzTest {
     private static final String CONTEXT = "Super Bowl 50 was played on February 7, 2016, at Levi's Stadium in Santa "
-            + "Clara, California. The Denver Broncos defeated the Carolina Panthers 24\u201310. \u00C9t\u00E9 \uD83D\uDE00";
+            + "Clara, California. The Denver Broncos defeated the Carolina Panthers 24\u201310. "
+            + "\u00C9t\u00E9 \uD83D\uDE00";
+    // text blocks: a trailing backslash joins the next line (one JSON Lines record per line)
     private static final String JSONL = """
-            {"id": "q1", "title": "SB", "context": "%1$s", "question": "Who won?", "answers": [{"text": "Denver Broncos", "answer_start": 103}]}
-            {"id": "q2", "context": "%1$s", "question": "Where?", "answers": {"text": ["Santa Clara"], "answer_start": [70]}}
+            {"id": "q1", "title": "SB", "context": "%1$s", "question": "Who won?", \
+            "answers": [{"text": "Denver Broncos", "answer_start": 103}]}
+            {"id": "q2", "context": "%1$s", "question": "Where?", \
+            "answers": {"text": ["Santa Clara"], "answer_start": [70]}}
             {"id": 3, "context": "%1$s", "question": "When?", "answers": [{"text": "February 7, 2016"}]}
             """.formatted(CONTEXT);
     private static final String OFFICIAL = """

@@ -38,7 +38,8 @@ public record HyperParametersRequest(
         Long seed) {
     /** The projections LoRA can adapt (PEFT names). */
     static final String MODULES = "q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj";
-    static final String MODULES_MESSAGE = "must be one of q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj";
+    static final String MODULES_MESSAGE =
+            "must be one of q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj";
     static final String PROMPT_MODES = "context|question-only";
 
     static final HyperParametersRequest EMPTY = new HyperParametersRequest(null, null, null, null, null, null, null,

@@ -49,7 +49,8 @@ public class RunsResource {
     public Response create(@NotNull @Valid CreateRunRequest body) {
         events.requireLive();
         String runId = body.runId() != null ? body.runId() : "run-" + UUID.randomUUID();
-        RunCommands.Requested requested = commands.request(runId, body.toEvent(config.defaults(), config.storage().bucket()));
+        RunCommands.Requested requested = commands.request(runId,
+                body.toEvent(config.defaults(), config.storage().bucket()));
         return Response.status(requested.created() ? Response.Status.CREATED : Response.Status.OK)
                 .location(URI.create("/runs/" + runId))
                 .entity(requested.run())

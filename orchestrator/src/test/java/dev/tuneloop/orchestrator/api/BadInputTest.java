@@ -150,8 +150,8 @@ class BadInputTest {
 
     /** A valid request whose hyper-parameters are only {@code fields}. */
     private static String withHyperParameters(String runId, String fields) {
-        return RUN_BODY.formatted(runId).replace("\"epochs\": 2, \"lr\": 0.0003, \"targetModules\": [\"q_proj\", \"v_proj\"]",
-                fields);
+        return RUN_BODY.formatted(runId)
+                .replace("\"epochs\": 2, \"lr\": 0.0003, \"targetModules\": [\"q_proj\", \"v_proj\"]", fields);
     }
 
     private static ValidatableResponse post(String body) {

@@ -36,7 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class BadInputTest {
     private static final StoragePolicy POLICY = StoragePolicy.of(BUCKET, "datasets/", "runs/");
-    private static final String GOOD_LINE = "{\"context\": \"Paris lies on the Seine.\", \"question\": \"Which river?\","
+    private static final String GOOD_LINE = "{\"context\": \"Paris lies on the Seine.\", \"question\": "
+            + "\"Which river?\","
             + " \"answers\": [{\"text\": \"the Seine\", \"answer_start\": 13}]}\n";
     private static S3ProxyServer s3;
     private static ObjectStore store;
@@ -74,9 +75,9 @@ class BadInputTest {
             {"answer-not-in-context.jsonl", ("{\"context\": \"abc\", \"question\": \"Q?\", \"answers\": [{\"text\": "
                 + "\"xyz\", \"answer_start\": 99}]}\n").getBytes(StandardCharsets.UTF_8), "answer not in context"},
             {"invalid-utf8.jsonl", invalidUtf8, "invalid UTF-8 at byte offset"},
-            {"v2.json", ("{\"version\": \"v2.0\", \"data\": [{\"paragraphs\": [{\"context\": \"c\", \"qas\": [{\"id\": \"x\","
-                + " \"question\": \"Q?\", \"answers\": [], \"is_impossible\": true}]}]}]}").getBytes(StandardCharsets.UTF_8),
-                "no answers"},
+            {"v2.json", ("{\"version\": \"v2.0\", \"data\": [{\"paragraphs\": [{\"context\": \"c\", \"qas\": "
+                + "[{\"id\": \"x\", \"question\": \"Q?\", \"answers\": [], \"is_impossible\": true}]}]}]}")
+                .getBytes(StandardCharsets.UTF_8), "no answers"},
             {"not-squad.json", "{\"rows\": [1, 2, 3]}".getBytes(StandardCharsets.UTF_8), "no valid SQuAD questions"},
         };
         for (Object[] c : cases) {
