@@ -93,14 +93,19 @@ public final class Trainer {
     public record Summary(long steps, double finalLoss, Double baselineF1, String bestCheckpoint, Double bestF1,
             int trainExamples, int skippedTooLong, int truncated) {}
 
-    /** Trains from scratch, or with {@code resume} from the latest complete checkpoint in the run folder. */
-    public Summary run(boolean resume) throws IOException {
-        // everything that can refuse the run comes before the run folder is written: a refused run leaves nothing
+    /** Refuses a config the model cannot train: a {@code max-seq-len} beyond its {@code max_position_embeddings}. */
+    public static void requireFits(TrainConfig config, Path modelDir) throws IOException {
         int maxPositions = Qwen2Config.load(modelDir).maxPositionEmbeddings();
         if (config.maxSeqLen() > maxPositions) {
             throw new IllegalArgumentException("--max-seq-len " + config.maxSeqLen() + " is more than the model's "
                     + "max_position_embeddings " + maxPositions + " (" + modelDir.resolve("config.json") + ")");
         }
+    }
+
+    /** Trains from scratch, or with {@code resume} from the latest complete checkpoint in the run folder. */
+    public Summary run(boolean resume) throws IOException {
+        // everything that can refuse the run comes before the run folder is written: a refused run leaves nothing
+        requireFits(config, modelDir);
         try (QwenTokenizer tokenizer = QwenTokenizer.load(modelDir);
                 Qwen2ForCausalLM lm = Qwen2Weights.load(modelDir, device)) {
             ExampleEncoder encoder = new ExampleEncoder(tokenizer, config.prompt(), config.maxSeqLen());

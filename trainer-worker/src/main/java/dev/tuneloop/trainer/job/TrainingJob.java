@@ -190,6 +190,7 @@ public final class TrainingJob {
                         + ": starting from an existing adapter is not supported by this trainer");
             }
             TrainConfig config = trainConfig(request, settings.modelId());
+            Trainer.requireFits(config, settings.modelDir());
             ObjectUri trainUri = policy.requireAllowed(request.trainDataUri());
             ObjectUri evalUri = policy.requireAllowed(request.evalDataUri());
 

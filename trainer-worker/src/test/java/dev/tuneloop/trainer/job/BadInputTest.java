@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tuneloop.contracts.EventEnvelope;
 import dev.tuneloop.contracts.HyperParameters;
 import dev.tuneloop.contracts.RunFailed;
@@ -18,12 +20,14 @@ import dev.tuneloop.storage.S3ProxyServer;
 import dev.tuneloop.storage.StoragePolicy;
 import dev.tuneloop.trainer.Fixtures;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -35,6 +39,7 @@ import org.junit.jupiter.api.io.TempDir;
  * attempt behind in the store — only its outcome marker.
  */
 class BadInputTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
     private static final StoragePolicy POLICY = StoragePolicy.of(BUCKET, "datasets/", "runs/");
     private static final String GOOD_LINE = "{\"context\": \"Paris lies on the Seine.\", \"question\": "
             + "\"Which river?\","
@@ -118,6 +123,25 @@ class BadInputTest {
     }
 
     @Test
+    void maxSeqLenBeyondTheModelsPositionsFailsInStageRequestWithoutAnAttempt() throws Exception {
+        store.putBytes(ObjectUri.parse(Fixtures.TRAIN_URI), Fixtures.squadLines(0, 12));
+        Path shortModel = Files.createDirectories(work.resolve("short-model"));
+        try (Stream<Path> files = Files.list(Fixtures.tinyModel())) {
+            for (Path f : files.toList()) {
+                Files.copy(f, shortModel.resolve(f.getFileName()));
+            }
+        }
+        ObjectNode config = (ObjectNode) JSON.readTree(shortModel.resolve("config.json").toFile());
+        config.put("max_position_embeddings", 128);
+        JSON.writeValue(shortModel.resolve("config.json").toFile(), config);
+        RunFailed failed = failure(request("bad-positions", tinyRun(), Fixtures.TRAIN_URI, null), shortModel);
+        assertEquals("request", failed.stage());
+        assertEquals("--max-seq-len 160 is more than the model's max_position_embeddings 128 ("
+                + shortModel.resolve("config.json") + ")", failed.reason());
+        assertOnlyTheOutcomeIsLeft("bad-positions");
+    }
+
+    @Test
     void storagePolicyRefusesTraversalAbsoluteKeysAndOtherBucketsBeforeAnyDownload() throws Exception {
         String[][] cases = {
             {"bad-other-bucket", "s3://other-bucket/datasets/a.jsonl", "the bucket must be 'tuneloop'"},
@@ -135,9 +159,13 @@ class BadInputTest {
     }
 
     private RunFailed failure(EventEnvelope<TrainingRequested> request) throws Exception {
+        return failure(request, Fixtures.tinyModel());
+    }
+
+    private RunFailed failure(EventEnvelope<TrainingRequested> request, Path model) throws Exception {
         events.clear();
         TrainingJob.Settings settings = new TrainingJob.Settings(work.resolve("w1"), "w1", Fixtures.MODEL_ID,
-                Fixtures.MODEL_REVISION, Fixtures.tinyModel(), Device.cpu(), Duration.ZERO, "test");
+                Fixtures.MODEL_REVISION, model, Device.cpu(), Duration.ZERO, "test");
         new TrainingJob(settings, store, POLICY, new CancelRequests(), events::add).run(request, () -> false);
         assertEquals(1, events.size(), events.toString());
         return assertInstanceOf(RunFailed.class, events.get(0).payload());
