@@ -5,6 +5,7 @@ import dev.tuneloop.contracts.TrainingRequested;
 import dev.tuneloop.orchestrator.CommandException;
 import dev.tuneloop.orchestrator.OrchestratorConfig;
 import dev.tuneloop.storage.ObjectUri;
+import dev.tuneloop.storage.StoragePolicy;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.Pattern;
@@ -35,13 +36,13 @@ public record CreateRunRequest(
 
     /**
      * The event this request asks for; a value the contract refuses is a 400 naming the field, and so is an
-     * {@code s3://} URI outside {@code bucket} (the workers could never read it).
+     * {@code s3://} URI the workers' storage policy would refuse (another bucket, a key outside the allowed prefixes).
      */
-    TrainingRequested toEvent(OrchestratorConfig.HyperParameterDefaults defaults, String bucket) {
-        checkUri("trainDataUri", trainDataUri, bucket);
-        checkUri("evalDataUri", evalDataUri, bucket);
+    TrainingRequested toEvent(OrchestratorConfig.HyperParameterDefaults defaults, StoragePolicy policy) {
+        checkUri("trainDataUri", trainDataUri, policy);
+        checkUri("evalDataUri", evalDataUri, policy);
         if (initAdapter != null) {
-            checkUri("initAdapter", initAdapter, bucket);
+            checkUri("initAdapter", initAdapter, policy);
         }
         HyperParametersRequest h = hyperParameters == null ? HyperParametersRequest.EMPTY : hyperParameters;
         HyperParameters merged;
@@ -54,14 +55,10 @@ public record CreateRunRequest(
         return new TrainingRequested(modelId, revision, trainDataUri, evalDataUri, merged, initAdapter);
     }
 
-    private static void checkUri(String field, String value, String bucket) {
+    private static void checkUri(String field, String value, StoragePolicy policy) {
         try {
             if (value.startsWith(ObjectUri.SCHEME)) {
-                ObjectUri uri = ObjectUri.parse(value);
-                if (!uri.bucket().equals(bucket)) {
-                    throw CommandException.invalid(field, value + " is in bucket '" + uri.bucket()
-                            + "'; runs read and write only bucket '" + bucket + "'");
-                }
+                policy.requireAllowed(value);
             } else if (new URI(value).getHost() == null) {
                 throw CommandException.invalid(field, "URL " + value + " has no host");
             }

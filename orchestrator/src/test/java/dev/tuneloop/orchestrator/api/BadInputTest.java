@@ -96,7 +96,8 @@ class BadInputTest {
             {"s3://tuneloop/datasets/../secrets/keys.jsonl", "'..' segment"},
             {"s3://tuneloop/../../etc/passwd", "'..' segment"},
             {"s3://tuneloop//etc/passwd", "must not start with '/'"},
-            {"s3://other-bucket/datasets/squad/train.jsonl", "runs read and write only bucket 'tuneloop'"},
+            {"s3://other-bucket/datasets/squad/train.jsonl", "the bucket must be 'tuneloop'"},
+            {"s3://tuneloop/secrets/train.jsonl", "the key must start with one of [datasets/, runs/]"},
             {"s3://tuneloop/datasets/./train.jsonl", "'.' segment"},
             {"s3://tuneloop/datasets\\\\train.jsonl", "backslash"},
         };
@@ -108,7 +109,7 @@ class BadInputTest {
         post(RUN_BODY.formatted("bad-uri").replace("\"hyperParameters\"",
                 "\"initAdapter\": \"s3://elsewhere/runs/r1/best/\", \"hyperParameters\"")).statusCode(400)
                 .body("fieldErrors[0].field", equalTo("initAdapter"))
-                .body("fieldErrors[0].message", containsString("bucket 'elsewhere'"));
+                .body("fieldErrors[0].message", containsString("'s3://elsewhere/runs/r1/best/' is not allowed"));
         given().get("/runs/bad-uri").then().statusCode(404);
         assertNothingPublished("bad-uri");
     }
