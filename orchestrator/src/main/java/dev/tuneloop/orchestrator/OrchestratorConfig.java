@@ -120,7 +120,8 @@ public interface OrchestratorConfig {
         @WithDefault("0")
         int evalLimit();
 
-        @WithDefault("chat")
+        /** {@code context} (passage and question) or {@code question-only}: the trainer's prompt modes. */
+        @WithDefault("context")
         String promptMode();
 
         @WithDefault("42")

@@ -30,7 +30,8 @@ public interface StorageConfig {
 
     /**
      * Key prefixes in {@link #bucket()} that data, checkpoint and run locations of an event must start with (each
-     * ending with '/'); the workers refuse anything else. The orchestrator and the inference service do not read it.
+     * ending with '/'); the workers refuse anything else, and the orchestrator refuses {@code s3://} locations outside
+     * them at {@code POST /runs} (400). The inference service does not read it.
      */
     @WithDefault("datasets/,runs/")
     List<String> allowedPrefixes();

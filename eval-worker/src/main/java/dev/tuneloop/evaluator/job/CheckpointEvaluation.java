@@ -20,6 +20,7 @@ import dev.tuneloop.storage.ObjectStore;
 import dev.tuneloop.storage.ObjectUri;
 import dev.tuneloop.storage.StoragePolicy;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -106,7 +107,10 @@ public final class CheckpointEvaluation {
             ObjectUri evalUri = policy.requireAllowed(trained.evalData());
             Path evalFile = dir.resolve("eval-data").resolve(evalUri.fileName());
             store.get(evalUri, evalFile, null);
-            List<SquadExample> all = SquadReader.read(evalFile, OnBadRecord.SKIP).examples();
+            List<SquadExample> all;
+            try (InputStream in = Files.newInputStream(evalFile)) { // errors name the URI, not the scratch file
+                all = SquadReader.read(in, evalUri.toString(), OnBadRecord.SKIP).examples();
+            }
             List<SquadExample> sample = Evaluator.sample(all, effectiveLimit(trained.evalLimit(),
                     settings.maxEvalLimit()));
             String evalSetId = Evaluator.evalSetId(sample);

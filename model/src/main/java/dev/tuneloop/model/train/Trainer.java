@@ -9,6 +9,7 @@ import dev.tuneloop.model.generate.QaAnswerer;
 import dev.tuneloop.model.lora.LoraAdapter;
 import dev.tuneloop.model.lora.LoraConfig;
 import dev.tuneloop.model.qwen2.Qwen2ForCausalLM;
+import dev.tuneloop.model.qwen2.Qwen2Config;
 import dev.tuneloop.model.qwen2.Qwen2Weights;
 import dev.tuneloop.model.qwen2.TokenBatch;
 import dev.tuneloop.model.squad.SquadExample;
@@ -93,12 +94,22 @@ public final class Trainer {
     public record Summary(long steps, double finalLoss, Double baselineF1, String bestCheckpoint, Double bestF1,
             int trainExamples, int skippedTooLong, int truncated) {}
 
+    /** Refuses a config the model cannot train: a {@code max-seq-len} beyond its {@code max_position_embeddings}. */
+    public static void requireFits(TrainConfig config, Path modelDir) throws IOException {
+        int maxPositions = Qwen2Config.load(modelDir).maxPositionEmbeddings();
+        if (config.maxSeqLen() > maxPositions) {
+            throw new IllegalArgumentException("--max-seq-len " + config.maxSeqLen() + " is more than the model's "
+                    + "max_position_embeddings " + maxPositions + " (" + modelDir.resolve("config.json") + ")");
+        }
+    }
+
     /**
      * Trains from a fresh LoRA or from the config's init adapter, or with {@code resume} from the latest complete
      * checkpoint in the run folder (which takes precedence: it holds the trained weights and the optimizer state).
-     * The run folder is written only once the starting adapter has been loaded and fits the model.
+     * The run folder is written only once the config fits the model and the starting adapter has been loaded.
      */
     public Summary run(boolean resume) throws IOException {
+        requireFits(config, modelDir);
         try (QwenTokenizer tokenizer = QwenTokenizer.load(modelDir);
                 Qwen2ForCausalLM lm = Qwen2Weights.load(modelDir, device)) {
             ExampleEncoder encoder = new ExampleEncoder(tokenizer, config.prompt(), config.maxSeqLen());

@@ -5,6 +5,7 @@ import dev.tuneloop.contracts.TrainingRequested;
 import dev.tuneloop.orchestrator.CommandException;
 import dev.tuneloop.orchestrator.OrchestratorConfig;
 import dev.tuneloop.storage.ObjectUri;
+import dev.tuneloop.storage.StoragePolicy;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.Pattern;
@@ -33,12 +34,15 @@ public record CreateRunRequest(
     static final String DATA_URI = "(s3|https)://\\S+";
     static final String DATA_URI_MESSAGE = "must be an s3:// or https:// URI";
 
-    /** The event this request asks for; a value the contract refuses is a 400 naming the field. */
-    TrainingRequested toEvent(OrchestratorConfig.HyperParameterDefaults defaults) {
-        checkUri("trainDataUri", trainDataUri);
-        checkUri("evalDataUri", evalDataUri);
+    /**
+     * The event this request asks for; a value the contract refuses is a 400 naming the field, and so is an
+     * {@code s3://} URI the workers' storage policy would refuse (another bucket, a key outside the allowed prefixes).
+     */
+    TrainingRequested toEvent(OrchestratorConfig.HyperParameterDefaults defaults, StoragePolicy policy) {
+        checkUri("trainDataUri", trainDataUri, policy);
+        checkUri("evalDataUri", evalDataUri, policy);
         if (initAdapter != null) {
-            checkUri("initAdapter", initAdapter);
+            checkUri("initAdapter", initAdapter, policy);
         }
         HyperParametersRequest h = hyperParameters == null ? HyperParametersRequest.EMPTY : hyperParameters;
         HyperParameters merged;
@@ -51,10 +55,10 @@ public record CreateRunRequest(
         return new TrainingRequested(modelId, revision, trainDataUri, evalDataUri, merged, initAdapter);
     }
 
-    private static void checkUri(String field, String value) {
+    private static void checkUri(String field, String value, StoragePolicy policy) {
         try {
             if (value.startsWith(ObjectUri.SCHEME)) {
-                ObjectUri.parse(value);
+                policy.requireAllowed(value);
             } else if (new URI(value).getHost() == null) {
                 throw CommandException.invalid(field, "URL " + value + " has no host");
             }

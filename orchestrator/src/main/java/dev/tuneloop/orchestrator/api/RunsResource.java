@@ -1,5 +1,6 @@
 package dev.tuneloop.orchestrator.api;
 
+import dev.tuneloop.config.StorageConfig;
 import dev.tuneloop.orchestrator.CommandException;
 import dev.tuneloop.orchestrator.EventLoop;
 import dev.tuneloop.orchestrator.OrchestratorConfig;
@@ -7,6 +8,7 @@ import dev.tuneloop.orchestrator.RunCommands;
 import dev.tuneloop.orchestrator.state.RunRegistry;
 import dev.tuneloop.orchestrator.state.RunView;
 import dev.tuneloop.storage.StorageException;
+import dev.tuneloop.storage.StoragePolicy;
 import jakarta.inject.Inject;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
@@ -40,6 +42,8 @@ public class RunsResource {
     EventLoop events;
     @Inject
     OrchestratorConfig config;
+    @Inject
+    StorageConfig storage;
 
     /**
      * Requests a training run: 201 with the run, or 200 with the existing run when the same request was made under
@@ -49,7 +53,8 @@ public class RunsResource {
     public Response create(@NotNull @Valid CreateRunRequest body) {
         events.requireLive();
         String runId = body.runId() != null ? body.runId() : "run-" + UUID.randomUUID();
-        RunCommands.Requested requested = commands.request(runId, body.toEvent(config.defaults()));
+        StoragePolicy policy = new StoragePolicy(storage.bucket(), storage.allowedPrefixes(), List.of());
+        RunCommands.Requested requested = commands.request(runId, body.toEvent(config.defaults(), policy));
         return Response.status(requested.created() ? Response.Status.CREATED : Response.Status.OK)
                 .location(URI.create("/runs/" + runId))
                 .entity(requested.run())

@@ -31,6 +31,7 @@ import dev.tuneloop.storage.ObjectStore;
 import dev.tuneloop.storage.ObjectUri;
 import dev.tuneloop.storage.StoragePolicy;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -193,6 +194,7 @@ public final class TrainingJob {
             }
             stage = "request";
             TrainConfig config = trainConfig(request, settings.modelId());
+            Trainer.requireFits(config, settings.modelDir());
             ObjectUri trainUri = policy.requireAllowed(request.trainDataUri());
             ObjectUri evalUri = policy.requireAllowed(request.evalDataUri());
             ObjectUri initUri = null;
@@ -229,8 +231,9 @@ public final class TrainingJob {
             lineage = new Lineage(train.sha256(), settings.modelId(), settings.modelRevision(),
                     settings.tuneloopVersion());
             store.get(evalUri, evalFile, null);
-            trainExamples = read("train", trainFile);
-            evalExamples = read("eval", evalFile);
+            stage = "data";
+            trainExamples = read("train", trainUri, trainFile);
+            evalExamples = read("eval", evalUri, evalFile);
             if (initUri != null && resumed == null) { // a resume state holds the trained weights already
                 stage = INIT_ADAPTER;
                 downloadInitAdapter(initUri);
@@ -270,8 +273,12 @@ public final class TrainingJob {
             return local.resolve("init-adapter");
         }
 
-        private List<SquadExample> read(String what, Path file) throws IOException {
-            SquadData data = SquadReader.read(file, OnBadRecord.SKIP);
+        /** Reads a downloaded dataset; errors and bad records name its URI, not the scratch file. */
+        private List<SquadExample> read(String what, ObjectUri uri, Path file) throws IOException {
+            SquadData data;
+            try (InputStream in = Files.newInputStream(file)) {
+                data = SquadReader.read(in, uri.toString(), OnBadRecord.SKIP);
+            }
             LOG.info("run {}: {} data {}", runId, what, data.summary());
             return data.examples();
         }
