@@ -2,20 +2,12 @@ package dev.tuneloop.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tuneloop.model.hub.HubFiles;
-import dev.tuneloop.model.hub.HubSettings;
-import dev.tuneloop.model.hub.ModelLocator;
-import dev.tuneloop.model.hub.Progress;
 import dev.tuneloop.model.train.StepProgress;
 import dev.tuneloop.stack.LocalStack;
 import dev.tuneloop.stack.StackModel;
 import dev.tuneloop.storage.ObjectStore;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,7 +23,6 @@ import java.util.stream.Stream;
  * everything. Exit 0, or 1 naming the failed stage.
  */
 final class DemoCommand {
-    static final String QWEN = "Qwen/Qwen2.5-0.5B-Instruct";
     static final Path DEFAULT_STATE = Path.of(".tuneloop", "demo");
     static final int TRAIN_EXAMPLES = 200;
     static final int EVAL_LIMIT = 100;
@@ -68,7 +59,7 @@ final class DemoCommand {
     static int run(String model, Path state, PrintStream out, PrintStream err) throws Exception {
         StackModel stackModel;
         try {
-            stackModel = chooseModel(model, err);
+            stackModel = StackCommand.chooseModel(model, err);
         } catch (IOException | IllegalArgumentException e) {
             err.println("tuneloop demo: failed in stage stack: " + Main.describe(e));
             return 1;
@@ -82,51 +73,6 @@ final class DemoCommand {
             err.println("tuneloop demo: failed in stage " + e.stage + ": " + Main.describe(e));
             err.println("tuneloop demo: logs in " + state.resolve("logs").toAbsolutePath());
             return 1;
-        }
-    }
-
-    /**
-     * {@code tiny} makes no network call. No {@code --model}: Qwen2.5-0.5B-Instruct when it is in the Hugging Face
-     * cache or the hub answers, otherwise tiny.
-     */
-    static StackModel chooseModel(String model, PrintStream err) throws IOException {
-        Path shared = StackCommand.sharedDir();
-        if (model == null) {
-            model = qwenAvailable() ? QWEN : "tiny";
-            if (model.equals("tiny")) {
-                err.println("tuneloop demo: " + QWEN + " is not in the Hugging Face cache and the hub does not answer;"
-                        + " using the tiny model");
-            }
-        }
-        StackModel chosen = StackModel.resolve(model, shared, StackCommand.cacheDir());
-        if (chosen.isTiny()) {
-            StackCommand.announceTiny(err);
-        }
-        return chosen;
-    }
-
-    private static boolean qwenAvailable() {
-        HubSettings settings = HubSettings.fromEnvironment();
-        try {
-            ModelLocator.resolve(QWEN, settings.withOffline(true), HubFiles.model(), Progress.silent());
-            return true;
-        } catch (IOException | RuntimeException notCached) {
-            if (settings.offline()) {
-                return false;
-            }
-        }
-        try {
-            HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
-                    .followRedirects(HttpClient.Redirect.NORMAL).build();
-            HttpResponse<Void> response = client.send(HttpRequest.newBuilder(
-                    URI.create(settings.endpoint() + "/api/models/" + QWEN)).timeout(Duration.ofSeconds(10))
-                    .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding());
-            return response.statusCode() == 200;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
         }
     }
 
@@ -241,7 +187,7 @@ final class DemoCommand {
         out.println("adapter sha256: " + weights.path("sha256").asText());
         out.println("question:      " + data.question().question());
         out.println("gold answers:  " + data.question().answers());
-        out.println("answer:        " + answer.path("answer").asText());
+        out.println("answer:        " + answer.path("answer")); // JSON-quoted: an empty answer shows as ""
         out.println("adapter field: " + answer.path("adapter"));
         if (model.isTiny()) {
             out.println("(model tiny: a random model, its answer is noise — the pipeline is what this shows)");

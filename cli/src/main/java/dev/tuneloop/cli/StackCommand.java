@@ -6,7 +6,16 @@ import dev.tuneloop.stack.ServiceProcess;
 import dev.tuneloop.stack.StackModel;
 import dev.tuneloop.stack.StackService;
 import dev.tuneloop.storage.StorageSettings;
+import dev.tuneloop.model.hub.HubFiles;
+import dev.tuneloop.model.hub.HubSettings;
+import dev.tuneloop.model.hub.ModelLocator;
+import dev.tuneloop.model.hub.Progress;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
@@ -22,6 +31,7 @@ import java.util.Set;
  */
 final class StackCommand {
     static final Path DEFAULT_STATE = Path.of(".tuneloop", "stack");
+    static final String QWEN = "Qwen/Qwen2.5-0.5B-Instruct";
 
     private static volatile boolean stopping;
 
@@ -35,7 +45,7 @@ final class StackCommand {
         }
         Args args = new Args("stack up", java.util.Arrays.copyOfRange(argv, 1, argv.length), Set.of());
         Path state = args.path("state", DEFAULT_STATE);
-        String model = args.string("model", "tiny");
+        String model = args.string("model", null);
         String kafka = args.string("kafka", null);
         int kafkaPort = args.integer("kafka-port", 0);
         String s3 = args.string("s3", null);
@@ -54,10 +64,7 @@ final class StackCommand {
             throw new Args.UsageException("stack up: --s3 uses an external server; --s3-port is for the local one");
         }
 
-        StackModel stackModel = StackModel.resolve(model, sharedDir(), cacheDir());
-        if (stackModel.isTiny()) {
-            announceTiny(System.err);
-        }
+        StackModel stackModel = chooseModel(model, System.err);
         LocalStack.Options options = new LocalStack.Options(state, repoDir(), stackModel, kafka, kafkaPort, externalS3,
                 s3Port, bucket, Duration.ofMinutes(10));
         LocalStack stack = LocalStack.start(options, line -> System.err.println("tuneloop: " + line));
@@ -70,6 +77,51 @@ final class StackCommand {
         printEndpoints(stack, System.out);
         watch(stack);
         return 0;
+    }
+
+    /**
+     * {@code tiny} makes no network call. No {@code --model}: Qwen2.5-0.5B-Instruct when it is in the Hugging Face
+     * cache or the hub answers, otherwise tiny.
+     */
+    static StackModel chooseModel(String model, PrintStream err) throws IOException {
+        Path shared = StackCommand.sharedDir();
+        if (model == null) {
+            model = qwenAvailable() ? QWEN : "tiny";
+            if (model.equals("tiny")) {
+                err.println("tuneloop: " + QWEN + " is not in the Hugging Face cache and the hub does not answer;"
+                        + " using the tiny model");
+            }
+        }
+        StackModel chosen = StackModel.resolve(model, shared, StackCommand.cacheDir());
+        if (chosen.isTiny()) {
+            StackCommand.announceTiny(err);
+        }
+        return chosen;
+    }
+
+    private static boolean qwenAvailable() {
+        HubSettings settings = HubSettings.fromEnvironment();
+        try {
+            ModelLocator.resolve(QWEN, settings.withOffline(true), HubFiles.model(), Progress.silent());
+            return true;
+        } catch (IOException | RuntimeException notCached) {
+            if (settings.offline()) {
+                return false;
+            }
+        }
+        try {
+            HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
+                    .followRedirects(HttpClient.Redirect.NORMAL).build();
+            HttpResponse<Void> response = client.send(HttpRequest.newBuilder(
+                    URI.create(settings.endpoint() + "/api/models/" + QWEN)).timeout(Duration.ofSeconds(10))
+                    .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding());
+            return response.statusCode() == 200;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     static void printEndpoints(LocalStack stack, PrintStream out) {

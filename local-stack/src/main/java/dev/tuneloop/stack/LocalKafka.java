@@ -2,6 +2,8 @@ package dev.tuneloop.stack;
 
 import dev.tuneloop.contracts.TopicSpec;
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -112,6 +114,10 @@ public final class LocalKafka implements AutoCloseable {
                 throw new IOException("the Kafka broker exited with code " + process.exitCode() + " while starting;"
                         + " log " + process.log() + ":\n" + process.logTail(30));
             }
+            if (!accepts(bootstrapServers)) {
+                sleep(250);
+                continue;
+            }
             try (Admin admin = admin()) {
                 if (!admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).isEmpty()) {
                     return;
@@ -126,6 +132,18 @@ public final class LocalKafka implements AutoCloseable {
         }
         throw new IOException("the Kafka broker at " + bootstrapServers + " did not answer within " + START_TIMEOUT
                 + " (last error: " + last + "); log " + process.log() + ":\n" + process.logTail(30));
+    }
+
+    /** Whether {@code host:port} accepts a TCP connection (before an admin client is made, which would warn). */
+    private static boolean accepts(String hostPort) {
+        int colon = hostPort.lastIndexOf(':');
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(hostPort.substring(0, colon),
+                    Integer.parseInt(hostPort.substring(colon + 1))), 1000);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     public String bootstrapServers() {

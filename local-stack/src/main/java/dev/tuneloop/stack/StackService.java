@@ -63,7 +63,6 @@ public enum StackService {
                 config.put("tuneloop.inference.work-dir", work.toString());
             }
         }
-        legacyKeys(config, storage, model);
         return new ServiceProcess.Spec(module, jar(repoDir), config, List.of("-Xmx" + heap, "-XX:+UseSerialGC"),
                 Map.of());
     }
@@ -77,45 +76,5 @@ public enum StackService {
             config.put("tuneloop.model.tokenizer-dir", model.tokenizerDir().toString());
         }
         config.put("tuneloop.device", "cpu");
-    }
-
-    /**
-     * The per-service keys of before the shared configuration ({@code tuneloop.<service>.storage.*},
-     * {@code tuneloop.<service>.model.*}). TODO remove once branch {@code config} is merged.
-     */
-    private void legacyKeys(Map<String, String> config, StorageSettings storage, StackModel model) {
-        String prefix = switch (this) {
-            case ORCHESTRATOR -> "tuneloop.orchestrator.";
-            case TRAINER -> "tuneloop.trainer.";
-            case EVALUATOR -> "tuneloop.evaluator.";
-            case INFERENCE -> "tuneloop.inference.";
-        };
-        config.put(prefix + "storage.endpoint", storage.endpoint());
-        config.put(prefix + "storage.access-key", storage.accessKey());
-        config.put(prefix + "storage.secret-key", storage.secretKey());
-        config.put(prefix + "storage.region", storage.region());
-        config.put(prefix + "storage.bucket", storage.bucket());
-        switch (this) {
-            case ORCHESTRATOR -> { }
-            case TRAINER, EVALUATOR -> {
-                config.put(prefix + "model.location", model.location());
-                config.put(prefix + "model.id", model.id());
-                if (this == TRAINER) {
-                    config.put(prefix + "model.revision", model.revision());
-                }
-                config.put(prefix + "model.cache-dir", model.cacheDir().toString());
-                if (model.tokenizerDir() != null) {
-                    config.put(prefix + "model.tokenizer-dir", model.tokenizerDir().toString());
-                }
-            }
-            case INFERENCE -> {
-                config.put(prefix + "model", model.location());
-                config.put(prefix + "cache-dir", model.cacheDir().toString());
-                if (model.tokenizerDir() != null) {
-                    // the old key names ../shared, the tokenizer being models/qwen2.5-0.5b-instruct under it
-                    config.put(prefix + "shared-dir", model.tokenizerDir().getParent().getParent().toString());
-                }
-            }
-        }
     }
 }

@@ -59,7 +59,7 @@ public class EventLoop {
     void start(@Observes StartupEvent event) {
         LOG.info("orchestrator: served model {}, promotion margin {} F1, keep last {} checkpoints, storage {}, "
                 + "runs under {}, dataset triggers {}", config.servedModel(), config.promotionMargin(),
-                config.keepLastCheckpoints(), store.settings(), config.storage().runsPrefix(),
+                config.keepLastCheckpoints(), store.settings(), config.runsPrefix(),
                 config.triggers().keySet());
         thread.start();
     }

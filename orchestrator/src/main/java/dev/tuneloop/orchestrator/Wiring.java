@@ -1,5 +1,6 @@
 package dev.tuneloop.orchestrator;
 
+import dev.tuneloop.config.StorageConfig;
 import dev.tuneloop.contracts.HyperParameters;
 import dev.tuneloop.orchestrator.messaging.EventPublisher;
 import dev.tuneloop.orchestrator.state.PromotionPolicy;
@@ -38,8 +39,7 @@ public class Wiring {
 
     @Produces
     @Singleton
-    ObjectStore store(OrchestratorConfig config) {
-        OrchestratorConfig.Storage s = config.storage();
+    ObjectStore store(StorageConfig s) {
         return new ObjectStore(new StorageSettings(s.endpoint(), s.accessKey(), s.secretKey(),
                 s.region().orElse(null), s.bucket()));
     }
@@ -58,7 +58,7 @@ public class Wiring {
     @Produces
     @Singleton
     CheckpointPruner pruner(RunRegistry registry, ObjectStore store, OrchestratorConfig config) {
-        return new CheckpointPruner(registry, store, config.storage().runsPrefix());
+        return new CheckpointPruner(registry, store, config.runsPrefix());
     }
 
     @Produces
@@ -90,7 +90,7 @@ public class Wiring {
     @Singleton
     RunCommands commands(RunRegistry registry, EventPublisher publisher, ObjectStore store,
             OrchestratorConfig config) {
-        return new RunCommands(registry, publisher::publish, store, config.storage().runsPrefix(), config.version(),
+        return new RunCommands(registry, publisher::publish, store, config.runsPrefix(), config.version(),
                 Clock.systemUTC());
     }
 }

@@ -1,6 +1,9 @@
 package dev.tuneloop.trainer;
 
 import ai.djl.Device;
+import dev.tuneloop.config.DeviceConfig;
+import dev.tuneloop.config.ModelConfig;
+import dev.tuneloop.config.StorageConfig;
 import dev.tuneloop.messaging.EventPublisher;
 import dev.tuneloop.messaging.JobLoop;
 import dev.tuneloop.messaging.KafkaSettings;
@@ -39,6 +42,15 @@ public class TrainerService {
     TrainerConfig config;
 
     @Inject
+    StorageConfig storageConfig;
+
+    @Inject
+    ModelConfig modelConfig;
+
+    @Inject
+    DeviceConfig deviceConfig;
+
+    @Inject
     TrainerMetrics metrics;
 
     @ConfigProperty(name = "kafka.bootstrap.servers")
@@ -56,14 +68,14 @@ public class TrainerService {
 
     void start(@Observes StartupEvent event) {
         String workerId = config.workerId().orElseGet(TrainerService::defaultWorkerId);
-        TrainerConfig.Storage s = config.storage();
+        StorageConfig s = storageConfig;
         StorageSettings storage = new StorageSettings(s.endpoint(), s.accessKey(), s.secretKey(),
                 s.region().orElse(null), s.bucket());
         StoragePolicy policy = new StoragePolicy(s.bucket(), s.allowedPrefixes(), List.of());
         KafkaSettings kafka = new KafkaSettings(bootstrapServers, workerId, config.messaging().kafka());
         LOG.info("trainer {} (tuneloop {}): model {} ({}@{}), work dir {}, device {}, {}, allowed prefixes {},"
-                + " kafka {} group {}", workerId, version, config.model().location(), config.model().id(),
-                config.model().revision(), config.workDir(), config.device(), storage, s.allowedPrefixes(),
+                + " kafka {} group {}", workerId, version, modelConfig.location(), modelConfig.id(),
+                modelConfig.revision(), config.workDir(), deviceConfig.device(), storage, s.allowedPrefixes(),
                 bootstrapServers, config.messaging().groupId());
         store = new ObjectStore(storage);
         publisher = new EventPublisher(kafka, version, Duration.ofSeconds(30));
@@ -76,8 +88,8 @@ public class TrainerService {
     private void startLoop(KafkaSettings kafka, String workerId, StoragePolicy policy) {
         try {
             Path dir = resolveModel();
-            TrainingJob.Settings settings = new TrainingJob.Settings(config.workDir(), workerId, config.model().id(),
-                    config.model().revision(), dir, Device.fromName(config.device()),
+            TrainingJob.Settings settings = new TrainingJob.Settings(config.workDir(), workerId, modelConfig.id(),
+                    modelConfig.revision(), dir, Device.fromName(deviceConfig.device()),
                     config.messaging().progressInterval(), version);
             CancelRequests cancels = new CancelRequests();
             TrainingJob job = new TrainingJob(settings, store, policy, cancels, publisher::publish);
@@ -99,8 +111,8 @@ public class TrainerService {
     }
 
     private Path resolveModel() throws IOException {
-        TrainerConfig.Model m = config.model();
-        return ModelLocator.resolveModel("tuneloop.trainer.model.location", m.location(), m.cacheDir(),
+        ModelConfig m = modelConfig;
+        return ModelLocator.resolveModel("tuneloop.model.location", m.location(), m.cacheDir(),
                 m.tokenizerDir().orElse(null), Progress.silent());
     }
 

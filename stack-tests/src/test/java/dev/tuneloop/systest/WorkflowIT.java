@@ -92,6 +92,7 @@ class WorkflowIT {
             assertEquals(current.path("checkpoint").asText(), answer.path("adapter").path("checkpoint").asText());
             long looped = System.nanoTime();
             Bench.workflowLatencies(kafka, runId, fleet.get("evaluator").process().log());
+            Bench.runTimeline(kafka, fleet.infra.storage(), runId, dir.resolve("bench"));
 
             // 2. a duplicate CheckpointSaved (same URI, sha256s, eval set; a new event id) is not evaluated twice
             String evaluator = fleet.url("evaluator");

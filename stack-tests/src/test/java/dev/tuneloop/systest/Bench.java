@@ -3,12 +3,20 @@ package dev.tuneloop.systest;
 import dev.tuneloop.contracts.AdapterPromoted;
 import dev.tuneloop.contracts.CheckpointEvaluated;
 import dev.tuneloop.contracts.CheckpointSaved;
+import dev.tuneloop.contracts.RunCompleted;
+import dev.tuneloop.contracts.StoredObject;
 import dev.tuneloop.contracts.Topics;
+import dev.tuneloop.contracts.TrainingRequested;
+import dev.tuneloop.contracts.TrainingStarted;
+import dev.tuneloop.storage.ObjectStore;
+import dev.tuneloop.storage.ObjectUri;
+import dev.tuneloop.storage.StorageSettings;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -60,5 +68,53 @@ final class Bench {
                 + " over %d checkpoints; load average %s%n", runId, median, transit.size(),
                 Files.readString(Path.of("/proc/loadavg")).trim());
         return median;
+    }
+
+    /**
+     * The run's wall-clock timeline from the producers' timestamps, and how long its checkpoints take to move through
+     * S3 here: each checkpoint's files downloaded (sha256-checked) and uploaded again, the latest resume state
+     * downloaded. Printed as {@code BENCH} lines.
+     */
+    static void runTimeline(Kafka kafka, StorageSettings storage, String runId, Path scratch) throws Exception {
+        long requested = kafka.events(Topics.TRAINING_REQUESTED, TrainingRequested.class, runId).get(0).timestamp();
+        long started = kafka.events(Topics.RUN_EVENTS, TrainingStarted.class, runId).get(0).timestamp();
+        long completed = kafka.events(Topics.RUN_EVENTS, RunCompleted.class, runId).get(0).timestamp();
+        long lastEvaluated = kafka.events(Topics.CHECKPOINT_EVALUATED, CheckpointEvaluated.class, runId).stream()
+                .mapToLong(Kafka.Timed::timestamp).max().orElseThrow();
+        System.out.printf(Locale.ROOT, "BENCH %s timeline: requested->started %.3f s (queue, data download, model"
+                + " load), started->completed %.3f s, requested->completed %.3f s, requested->last evaluated %.3f s%n",
+                runId, (started - requested) / 1000.0, (completed - started) / 1000.0, (completed - requested) / 1000.0,
+                (lastEvaluated - requested) / 1000.0);
+        try (ObjectStore store = new ObjectStore(storage)) {
+            for (Kafka.Timed<CheckpointSaved> s : kafka.events(Topics.CHECKPOINT_SAVED, CheckpointSaved.class,
+                    runId)) {
+                String name = s.payload().checkpoint();
+                long bytes = 0;
+                long down = 0;
+                long up = 0;
+                for (Map.Entry<String, StoredObject> f : s.payload().files().entrySet()) {
+                    Path file = scratch.resolve(runId).resolve(name).resolve(f.getKey());
+                    long t = System.nanoTime();
+                    store.get(ObjectUri.parse(f.getValue().uri()), file, f.getValue().sha256());
+                    long t2 = System.nanoTime();
+                    store.put(store.uri("bench/" + runId + "/" + name + "/" + f.getKey()), file);
+                    up += System.nanoTime() - t2;
+                    down += t2 - t;
+                    bytes += f.getValue().size();
+                }
+                System.out.printf(Locale.ROOT, "BENCH %s %s: %d files, %d bytes: download %.1f ms, upload %.1f ms%n",
+                        runId, name, s.payload().files().size(), bytes, down / 1e6, up / 1e6);
+            }
+            long bytes = 0;
+            int files = 0;
+            long t = System.nanoTime();
+            for (ObjectUri uri : store.list(store.uri("runs/" + runId + "/resume/"))) {
+                Path file = scratch.resolve(runId).resolve("resume").resolve(uri.fileName());
+                bytes += store.get(uri, file, null).size();
+                files++;
+            }
+            System.out.printf(Locale.ROOT, "BENCH %s resume state: %d files, %d bytes: download %.1f ms%n", runId,
+                    files, bytes, (System.nanoTime() - t) / 1e6);
+        }
     }
 }
