@@ -130,6 +130,7 @@ class WorkflowIT {
             // 4. a new orchestrator process with an empty folder: every run, the promotion, the dedupe memory
             JsonNode runsBefore = Http.get(orchestrator + "/runs");
             JsonNode promotionBefore = Http.get(orchestrator + "/promotions").path("current");
+            int promotionsBefore = kafka.events(Topics.ADAPTER_PROMOTED, AdapterPromoted.class, null).size();
             fleet.kill("orchestrator");
             Path empty = Files.createDirectories(dir.resolve("empty-orchestrator-folder"));
             Map<String, String> fresh = new TreeMap<>(orchestratorConfig);
@@ -147,8 +148,8 @@ class WorkflowIT {
             assertEquals(List.of(derived), triggeredRuns(orchestrator2),
                     "the notification replayed after the restart starts no second run");
             assertEquals(1, kafka.events(Topics.TRAINING_REQUESTED, TrainingRequested.class, derived).size());
-            assertEquals(1, kafka.events(Topics.ADAPTER_PROMOTED, AdapterPromoted.class, null).size(),
-                    "nothing promoted again by the restarted orchestrator");
+            assertEquals(promotionsBefore, kafka.events(Topics.ADAPTER_PROMOTED, AdapterPromoted.class, null).size(),
+                    "the restarted orchestrator promotes nothing again");
             System.out.printf("WorkflowIT timings: services ready %.1f s, loop-1 submitted->served %.1f s,"
                     + " orchestrator restart->ready %.1f s, total %.1f s%n", (ready - t0) / 1e9,
                     (looped - ready) / 1e9, (restarted - restart) / 1e9, (System.nanoTime() - t0) / 1e9);
