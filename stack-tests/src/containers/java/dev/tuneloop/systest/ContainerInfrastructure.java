@@ -11,7 +11,7 @@ import org.testcontainers.kafka.KafkaContainer;
  * Not run on the machine this was written on (no Docker engine); compiled by {@code ./mvnw -Pcontainers verify}.
  */
 final class ContainerInfrastructure {
-    static final String KAFKA_IMAGE = "apache/kafka:4.1.1";
+    static final String KAFKA_IMAGE = "apache/kafka:4.1.0";
     static final String MINIO_IMAGE = "minio/minio:RELEASE.2025-04-22T22-12-26Z";
 
     private ContainerInfrastructure() {}
