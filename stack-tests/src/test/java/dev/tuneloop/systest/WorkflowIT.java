@@ -14,16 +14,21 @@ import dev.tuneloop.contracts.MinioNotification;
 import dev.tuneloop.contracts.StoredObject;
 import dev.tuneloop.contracts.Topics;
 import dev.tuneloop.contracts.TrainingRequested;
+import dev.tuneloop.stack.ServiceProcess;
 import dev.tuneloop.stack.StackService;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -94,6 +99,14 @@ class WorkflowIT {
             Bench.workflowLatencies(kafka, runId, fleet.get("evaluator").process().log());
             Bench.runTimeline(kafka, fleet.infra.storage(), runId, dir.resolve("bench"));
 
+            // 1b. the same job in one process (./tuneloop train) trains the same adapters, bit for bit
+            Map<String, String> single = trainInOneProcess(dir.resolve("one-process"));
+            Map<String, String> system = new TreeMap<>();
+            saved.forEach(s -> system.put(s.payload().checkpoint(),
+                    s.payload().files().get(AdapterFiles.WEIGHTS).sha256()));
+            assertEquals(system, single, "adapter_model.safetensors sha256 per checkpoint: the system's run vs"
+                    + " ./tuneloop train with the same data, settings and seed");
+
             // 2. a duplicate CheckpointSaved (same URI, sha256s, eval set; a new event id) is not evaluated twice
             String evaluator = fleet.url("evaluator");
             double duplicatesBefore = Http.metric(evaluator, "tuneloop_evaluator_evaluation_seconds_count",
@@ -154,6 +167,43 @@ class WorkflowIT {
                     + " orchestrator restart->ready %.1f s, total %.1f s%n", (ready - t0) / 1e9,
                     (looped - ready) / 1e9, (restarted - restart) / 1e9, (System.nanoTime() - t0) / 1e9);
         }
+    }
+
+    /**
+     * {@code ./tuneloop train} in a child JVM (the CLI on this classpath) with the settings of {@code loop-1} on the same
+     * two files; returns checkpoint name → sha256 of its adapter weights and prints the wall time as a BENCH line.
+     */
+    static Map<String, String> trainInOneProcess(Path work) throws Exception {
+        Path train = Files.write(Files.createDirectories(work).resolve("train.jsonl"), TestData.train());
+        Path evalFile = Files.write(work.resolve("eval.jsonl"), TestData.eval());
+        Path out = work.resolve("run");
+        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx2g", "-Dai.djl.offline=true", "-Dtuneloop.shared.dir=" + System.getProperty("tuneloop.shared.dir"),
+                "-cp", System.getProperty("java.class.path"), "dev.tuneloop.cli.Main", "train", "--model", "tiny",
+                "--train", train.toString(), "--eval", evalFile.toString(), "--out", out.toString(), "--epochs", "1",
+                "--batch-size", "4", "--grad-accum", "1", "--max-seq-len", "256",
+                "--eval-limit", Integer.toString(TestData.EVAL_EXAMPLES), "--save-every-steps", "2",
+                "--save-every-epochs", "0", "--prompt", "context", "--seed", "42");
+        Path log = work.resolve("train.log");
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(log.toFile());
+        builder.environment().putAll(ServiceProcess.ENVIRONMENT);
+        long t = System.nanoTime();
+        Process p = builder.start();
+        assertTrue(p.waitFor(5, TimeUnit.MINUTES), "./tuneloop train did not end in 5 min; log " + log);
+        double seconds = (System.nanoTime() - t) / 1e9;
+        assertEquals(0, p.exitValue(), "./tuneloop train failed:\n" + Files.readString(log));
+        System.out.printf(Locale.ROOT, "BENCH the same job in one process (./tuneloop train, JVM start, model load,"
+                + " baseline evaluation, 4 steps, 2 checkpoint evaluations): %.3f s wall%n", seconds);
+        Map<String, String> out2 = new TreeMap<>();
+        try (var dirs = Files.list(out.resolve("checkpoints"))) {
+            for (Path c : dirs.toList()) {
+                byte[] digest = MessageDigest.getInstance("SHA-256")
+                        .digest(Files.readAllBytes(c.resolve(AdapterFiles.WEIGHTS)));
+                out2.put(c.getFileName().toString(), HexFormat.of().formatHex(digest));
+            }
+        }
+        return out2;
     }
 
     /** The orchestrator's trigger for {@value #TRIGGER_PREFIX}: the same small run as the submitted one. */
