@@ -41,6 +41,7 @@ final class DemoCommand {
     private final PrintStream err;
     private final JsonHttp http = new JsonHttp();
     private final Duration stageTimeout;
+    private LocalStack stack;
 
     private DemoCommand(PrintStream out, PrintStream err, Duration stageTimeout) {
         this.out = out;
@@ -85,6 +86,7 @@ final class DemoCommand {
         } catch (IOException | RuntimeException e) {
             throw new StageFailure("stack", Main.describe(e), e);
         }
+        this.stack = stack;
         Thread stopOnCtrlC = new Thread(stack::close, "tuneloop-demo-stop");
         Runtime.getRuntime().addShutdownHook(stopOnCtrlC);
         try {
@@ -93,7 +95,11 @@ final class DemoCommand {
         } finally {
             err.println("tuneloop demo: stopping the stack ...");
             stack.close();
-            Runtime.getRuntime().removeShutdownHook(stopOnCtrlC);
+            try {
+                Runtime.getRuntime().removeShutdownHook(stopOnCtrlC);
+            } catch (IllegalStateException shuttingDown) {
+                // Ctrl-C: the hook has stopped the stack already
+            }
         }
     }
 
@@ -159,7 +165,7 @@ final class DemoCommand {
         }, "every checkpoint of " + runId + " to be evaluated"));
         err.printf("tuneloop demo: best checkpoint %s: EM %.2f, F1 %.2f on %d eval questions%n",
                 best.path("name").asText(), best.path("exactMatch").asDouble(), best.path("f1").asDouble(),
-                EVAL_LIMIT);
+                best.path("scores").path(0).path("n").asInt());
 
         JsonNode promotion = stage("promote", () -> poll(() -> {
             JsonNode current = http.get(orchestrator + "/promotions").path("current");
@@ -213,6 +219,10 @@ final class DemoCommand {
     private <T> T poll(Step<T> check, String what) throws Exception {
         long deadline = System.nanoTime() + stageTimeout.toNanos();
         while (System.nanoTime() < deadline) {
+            java.util.Optional<String> exited = stack.exited();
+            if (exited.isPresent()) {
+                throw new IOException(exited.get() + " while waiting for " + what);
+            }
             T value = check.call();
             if (value != null) {
                 return value;

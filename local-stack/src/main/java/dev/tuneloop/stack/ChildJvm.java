@@ -38,14 +38,23 @@ public final class ChildJvm implements AutoCloseable {
         command.add("-javaagent:" + agentJar.toAbsolutePath());
         command.addAll(arguments);
         Files.createDirectories(log.toAbsolutePath().getParent());
-        Files.writeString(log, "# " + name + ": " + String.join(" ", command) + System.lineSeparator(),
-                StandardCharsets.UTF_8);
+        Files.writeString(log, "# " + name + ": " + shown(command) + System.lineSeparator(), StandardCharsets.UTF_8);
         ProcessBuilder builder = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         // stdin stays a pipe from this JVM: the agent in the child watches it (see ParentWatch)
         builder.environment().putAll(environment);
         return new ChildJvm(name, builder.start(), log);
+    }
+
+    /** The command line with a long classpath abbreviated to its entry count. */
+    private static String shown(List<String> command) {
+        List<String> shown = new ArrayList<>(command);
+        int cp = shown.indexOf("-cp");
+        if (cp >= 0 && cp + 1 < shown.size() && shown.get(cp + 1).length() > 200) {
+            shown.set(cp + 1, "<" + shown.get(cp + 1).split(java.io.File.pathSeparator).length + " classpath entries>");
+        }
+        return String.join(" ", shown);
     }
 
     public String name() {

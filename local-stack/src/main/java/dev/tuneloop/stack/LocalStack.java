@@ -6,6 +6,7 @@ import dev.tuneloop.storage.StorageSettings;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -70,7 +71,12 @@ public final class LocalStack implements AutoCloseable {
         Files.createDirectories(state);
         FileChannel channel = FileChannel.open(state.resolve("stack.lock"), StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE);
-        FileLock lock = channel.tryLock();
+        FileLock lock;
+        try {
+            lock = channel.tryLock();
+        } catch (OverlappingFileLockException sameJvm) {
+            lock = null;
+        }
         if (lock == null) {
             channel.close();
             throw new IOException("another stack runs on " + state + " (" + state.resolve("stack.lock")
@@ -146,6 +152,23 @@ public final class LocalStack implements AutoCloseable {
 
     public ServiceProcess service(StackService service) {
         return services.get(service);
+    }
+
+    /** A service or the local broker that exited while the stack runs, described with its exit code and log. */
+    public java.util.Optional<String> exited() {
+        for (ServiceProcess process : services.values()) {
+            if (!process.process().isAlive()) {
+                return java.util.Optional.of(process.name() + " exited with code " + process.process().exitCode()
+                        + " (log " + process.process().log() + ")");
+            }
+        }
+        for (AutoCloseable part : started) {
+            if (part instanceof LocalKafka broker && !broker.process().isAlive()) {
+                return java.util.Optional.of("the Kafka broker exited with code " + broker.process().exitCode()
+                        + " (log " + broker.process().log() + ")");
+            }
+        }
+        return java.util.Optional.empty();
     }
 
     public String orchestratorUrl() {

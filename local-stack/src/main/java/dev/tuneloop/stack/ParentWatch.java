@@ -22,7 +22,7 @@ import java.util.jar.Manifest;
  * a jar with just this class, for {@code -javaagent:}. The children must not read stdin themselves.
  */
 public final class ParentWatch {
-    static final int HALT_AFTER_SECONDS = 30;
+    static final int HALT_AFTER_SECONDS = 90;
     private static final String CLASS_FILE = "dev/tuneloop/stack/ParentWatch.class";
 
     private ParentWatch() {}

@@ -48,7 +48,9 @@ class LocalKafkaTest {
             assertEquals(List.of("first", "second"), readAll(kafka.bootstrapServers(), 2));
             kafka.close();
             assertFalse(kafka.process().isAlive());
-            assertEquals(143, kafka.process().exitCode(), "SIGTERM ends the broker (128 + 15)");
+            int exit = kafka.process().exitCode();
+            // its shutdown hook ends it (0, or 128 + 15 when the signal wins the race); 137 would mean SIGKILL
+            assertTrue(exit == 0 || exit == 143, "SIGTERM stops the broker in time, exit code " + exit);
         }
 
         try (LocalKafka kafka = LocalKafka.start(dir.resolve("kafka"), 0, agent, cp, dir.resolve("kafka.log"))) {
