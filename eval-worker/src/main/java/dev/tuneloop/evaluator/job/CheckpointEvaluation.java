@@ -26,6 +26,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.function.BooleanSupplier;
@@ -122,12 +123,15 @@ public final class CheckpointEvaluation {
                 return Outcome.DUPLICATE;
             }
             ServingPrompt prompt = ServingPrompt.forAdapter(dir);
+            long answering = System.nanoTime();
             SquadMetric.Result r = answer(dir, prompt, trained, sample, handoff);
+            double answerSeconds = (System.nanoTime() - answering) / 1e9;
             events.accept(EventEnvelope.create(runId, ours, new CheckpointEvaluated(saved.checkpoint(),
                     r.exactMatch(), r.f1(), evalSetId, r.n()), Instant.now()));
             evaluated.add(key);
-            LOG.info("run {}: checkpoint {} exact_match {} f1 {} on {} examples ({})", runId, saved.checkpoint(),
-                    r.exactMatch(), r.f1(), r.n(), prompt.describe());
+            LOG.info("run {}: checkpoint {} exact_match {} f1 {} on {} examples ({}); answering took {} s", runId,
+                    saved.checkpoint(), r.exactMatch(), r.f1(), r.n(), prompt.describe(),
+                    String.format(Locale.ROOT, "%.3f", answerSeconds));
             return Outcome.EVALUATED;
         } catch (CancellationException e) {
             LOG.info("run {}: evaluation of {} handed off", runId, saved.checkpoint());
