@@ -4,10 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.quarkus.runtime.configuration.DurationConverter;
 import io.smallrye.config.EnvConfigSource;
 import io.smallrye.config.SmallRyeConfig;
 import io.smallrye.config.SmallRyeConfigBuilder;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -23,6 +25,7 @@ class SharedConfigTest {
     private static SmallRyeConfig fromEnvironment(Map<String, String> env) {
         return new SmallRyeConfigBuilder()
                 .addDefaultInterceptors()
+                .withConverter(Duration.class, 200, new DurationConverter()) // Quarkus's: "500ms", "10s"
                 .withMapping(StorageConfig.class)
                 .withMapping(ModelConfig.class)
                 .withMapping(DeviceConfig.class)
@@ -88,6 +91,7 @@ class SharedConfigTest {
         Map<String, String> env = new java.util.HashMap<>(REQUIRED);
         env.put("TUNELOOP_DEVICE", "gpu");
         SmallRyeConfig config = new SmallRyeConfigBuilder()
+                .withConverter(Duration.class, 200, new DurationConverter())
                 .withMapping(StorageConfig.class)
                 .withMapping(ModelConfig.class)
                 .withMapping(DeviceConfig.class)
