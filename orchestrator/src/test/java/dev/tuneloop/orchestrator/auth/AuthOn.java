@@ -1,0 +1,32 @@
+package dev.tuneloop.orchestrator.auth;
+
+import io.quarkus.test.junit.QuarkusTestProfile;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Map;
+
+/** Authentication on, one token per role; the viewer's token is configured by its sha256 only. */
+public class AuthOn implements QuarkusTestProfile {
+    public static final String OPERATOR = "operator-token-5f2b7c1e9a";
+    public static final String VIEWER = "viewer-token-0d4e8a6b3c";
+    public static final String CLIENT = "client-token-7e1c2f9d4b";
+
+    @Override
+    public Map<String, String> getConfigOverrides() {
+        return Map.of("tuneloop.auth.enabled", "true",
+                "tuneloop.auth.tokens.operator", OPERATOR,
+                "tuneloop.auth.tokens.viewer", "sha256:" + sha256(VIEWER),
+                "tuneloop.auth.tokens.client", CLIENT);
+    }
+
+    static String sha256(String text) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                    .digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
