@@ -8,6 +8,7 @@ import dev.tuneloop.orchestrator.state.RunRegistry;
 import dev.tuneloop.orchestrator.state.RunView;
 import dev.tuneloop.security.Roles;
 import dev.tuneloop.storage.StorageException;
+import dev.tuneloop.storage.StoragePolicy;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.inject.Inject;
 import jakarta.validation.Valid;
@@ -42,6 +43,8 @@ public class RunsResource {
     EventLoop events;
     @Inject
     OrchestratorConfig config;
+    @Inject
+    StoragePolicy dataPolicy;
 
     /**
      * Requests a training run: 201 with the run, or 200 with the existing run when the same request was made under
@@ -52,7 +55,7 @@ public class RunsResource {
     public Response create(@NotNull @Valid CreateRunRequest body) {
         events.requireLive();
         String runId = body.runId() != null ? body.runId() : "run-" + UUID.randomUUID();
-        RunCommands.Requested requested = commands.request(runId, body.toEvent(config.defaults()));
+        RunCommands.Requested requested = commands.request(runId, body.toEvent(config.defaults(), dataPolicy));
         return Response.status(requested.created() ? Response.Status.CREATED : Response.Status.OK)
                 .location(URI.create("/runs/" + runId))
                 .entity(requested.run())

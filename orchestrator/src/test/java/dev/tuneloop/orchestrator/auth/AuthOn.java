@@ -7,18 +7,23 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Map;
 
-/** Authentication on, one token per role; the viewer's token is configured by its sha256 only. */
+/**
+ * A secured deployment: authentication on, one token per role (the viewer's configured by its sha256 only), and one
+ * https host on the data allow-list.
+ */
 public class AuthOn implements QuarkusTestProfile {
     public static final String OPERATOR = "operator-token-5f2b7c1e9a";
     public static final String VIEWER = "viewer-token-0d4e8a6b3c";
     public static final String CLIENT = "client-token-7e1c2f9d4b";
+    public static final String ALLOWED_HOST = "data.example.org";
 
     @Override
     public Map<String, String> getConfigOverrides() {
         return Map.of("tuneloop.auth.enabled", "true",
                 "tuneloop.auth.tokens.operator", OPERATOR,
                 "tuneloop.auth.tokens.viewer", "sha256:" + sha256(VIEWER),
-                "tuneloop.auth.tokens.client", CLIENT);
+                "tuneloop.auth.tokens.client", CLIENT,
+                "tuneloop.storage.allowed-https-hosts", ALLOWED_HOST);
     }
 
     static String sha256(String text) {
