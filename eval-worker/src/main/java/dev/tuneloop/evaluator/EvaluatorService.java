@@ -45,6 +45,10 @@ public class EvaluatorService {
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrapServers;
 
+    /** https hosts data may come from (none by default); the orchestrator checks requests against the same key. */
+    @ConfigProperty(name = StoragePolicy.HTTPS_HOSTS_KEY)
+    Optional<List<String>> allowedHttpsHosts;
+
     @ConfigProperty(name = "quarkus.application.version", defaultValue = "unknown")
     String version;
 
@@ -60,12 +64,13 @@ public class EvaluatorService {
         EvaluatorConfig.Storage s = config.storage();
         StorageSettings storage = new StorageSettings(s.endpoint(), s.accessKey(), s.secretKey(),
                 s.region().orElse(null), s.bucket());
-        StoragePolicy policy = new StoragePolicy(s.bucket(), s.allowedPrefixes(), List.of());
+        StoragePolicy policy = new StoragePolicy(s.bucket(), s.allowedPrefixes(),
+                allowedHttpsHosts.orElse(List.of()));
         KafkaSettings kafka = new KafkaSettings(bootstrapServers, workerId, config.messaging().kafka());
         LOG.info("evaluator {} (tuneloop {}): model {} ({}), eval limit {}, work dir {}, device {}, {}, allowed"
-                + " prefixes {}, kafka {} group {}", workerId, version, config.model().location(),
+                + " prefixes {}, https hosts {}, kafka {} group {}", workerId, version, config.model().location(),
                 config.model().id(), config.evalLimit(), config.workDir(), config.device(), storage,
-                s.allowedPrefixes(), bootstrapServers, config.messaging().groupId());
+                s.allowedPrefixes(), policy.httpsHosts(), bootstrapServers, config.messaging().groupId());
         store = new ObjectStore(storage);
         publisher = new EventPublisher(kafka, version, Duration.ofSeconds(30));
         metrics.observe(this);

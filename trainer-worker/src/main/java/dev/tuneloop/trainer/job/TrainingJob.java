@@ -26,8 +26,8 @@ import dev.tuneloop.model.text.PromptMode;
 import dev.tuneloop.model.text.PromptTemplate;
 import dev.tuneloop.model.train.TrainConfig;
 import dev.tuneloop.model.train.Trainer;
+import dev.tuneloop.storage.DataFetcher;
 import dev.tuneloop.storage.ObjectStore;
-import dev.tuneloop.storage.ObjectUri;
 import dev.tuneloop.storage.StoragePolicy;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -74,7 +74,7 @@ public final class TrainingJob {
 
     private final Settings settings;
     private final ObjectStore store;
-    private final StoragePolicy policy;
+    private final DataFetcher data;
     private final CancelRequests cancels;
     private final Consumer<EventEnvelope<?>> events;
 
@@ -82,7 +82,7 @@ public final class TrainingJob {
             Consumer<EventEnvelope<?>> events) {
         this.settings = settings;
         this.store = store;
-        this.policy = policy;
+        this.data = new DataFetcher(store, policy);
         this.cancels = cancels;
         this.events = events;
     }
@@ -189,8 +189,6 @@ public final class TrainingJob {
                         + ": starting from an existing adapter is not supported by this trainer");
             }
             TrainConfig config = trainConfig(request, settings.modelId());
-            ObjectUri trainUri = policy.requireAllowed(request.trainDataUri());
-            ObjectUri evalUri = policy.requireAllowed(request.evalDataUri());
 
             stage = "resume";
             resumed = run.latestResume().orElse(null);
@@ -204,18 +202,18 @@ public final class TrainingJob {
 
             stage = "download";
             deleteTree(local);
-            Path trainFile = local.resolve("data/train").resolve(trainUri.fileName());
-            Path evalFile = local.resolve("data/eval").resolve(evalUri.fileName());
-            StoredObject train = store.get(trainUri, trainFile, null);
+            DataFetcher.Downloaded train = data.get("trainDataUri", request.trainDataUri(),
+                    local.resolve("data/train"), null);
+            String trainSha256 = train.sha256();
             String expected = lineage.datasetSha256();
-            if (expected != null && !expected.equals(train.sha256())) {
-                throw new IllegalArgumentException(trainUri + " changed since the run was requested: sha256 "
-                        + train.sha256() + ", the request's lineage says " + expected);
+            if (expected != null && !expected.equals(trainSha256)) {
+                throw new IllegalArgumentException(request.trainDataUri() + " changed since the run was requested:"
+                        + " sha256 " + trainSha256 + ", the request's lineage says " + expected);
             }
-            lineage = new Lineage(train.sha256(), settings.modelId(), settings.modelRevision(),
+            lineage = new Lineage(trainSha256, settings.modelId(), settings.modelRevision(),
                     settings.tuneloopVersion());
-            store.get(evalUri, evalFile, null);
-            trainExamples = read("train", trainFile);
+            Path evalFile = data.get("evalDataUri", request.evalDataUri(), local.resolve("data/eval"), null).file();
+            trainExamples = read("train", train.file());
             evalExamples = read("eval", evalFile);
 
             stage = "resume";
