@@ -9,6 +9,7 @@ import dev.tuneloop.model.hub.ModelLocator;
 import dev.tuneloop.model.hub.Progress;
 import dev.tuneloop.model.text.ChatTemplate;
 import dev.tuneloop.storage.ObjectStore;
+import dev.tuneloop.storage.StoragePolicy;
 import dev.tuneloop.storage.StorageSettings;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -55,6 +56,10 @@ public class InferenceRuntime {
     private volatile String failure;
     private volatile Instant startedAt;
 
+    /** Key prefixes (in the configured bucket) promoted adapter files may come from; others are refused unread. */
+    @ConfigProperty(name = "tuneloop.storage.allowed-prefixes", defaultValue = "runs/")
+    List<String> allowedPrefixes;
+
     public InferenceRuntime(InferenceConfig config, MeterRegistry registry,
             @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers) {
         this.config = config;
@@ -88,7 +93,9 @@ public class InferenceRuntime {
             }
             LOG.info("base model {} loaded from {} in {} ms", config.model(), dir, (System.nanoTime() - t0) / 1_000_000);
             store = new ObjectStore(storageSettings());
-            AdapterFetcher fetcher = new AdapterFetcher(store, Path.of(config.workDir()), qa.lm(),
+            StoragePolicy policy = new StoragePolicy(config.storage().bucket(), allowedPrefixes, List.of());
+            LOG.info("adapters are read only from s3://{}/ under {}", policy.bucket(), policy.allowedPrefixes());
+            AdapterFetcher fetcher = new AdapterFetcher(store, policy, Path.of(config.workDir()), qa.lm(),
                     config.maxAdapterBytes(), Clock.systemUTC());
             follower = new PromotionFollower(config.servedModel(), fetcher, registry, Clock.systemUTC());
             Batcher batcher = new Batcher(qa.lm(), stopIds, batching, registry);

@@ -4,12 +4,21 @@ import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.notNullValue;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tuneloop.storage.S3ProxyServer;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
 import io.restassured.specification.RequestSpecification;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -21,17 +30,31 @@ import org.junit.jupiter.api.Test;
  * may answer, the viewer may only read {@code /v1/adapter}, no or a wrong token is a 401 in OpenAI's error shape.
  */
 @QuarkusTest
-@QuarkusTestResource(value = InferenceAuthTest.AuthOn.class, restrictToAnnotatedClass = true)
+@TestProfile(InferenceAuthTest.AuthOn.class)
+@QuarkusTestResource(value = BrokerStoreAndModel.class, restrictToAnnotatedClass = true)
 class InferenceAuthTest {
     static final String OPERATOR = "operator-token-9c3e51a7d2";
     static final String VIEWER = "viewer-token-4a8f0b2c6e";
     static final String CLIENT = "client-token-1b7d3e9f5a";
 
-    public static class AuthOn extends BrokerStoreAndModel {
+    /** Everything the service logs (DEBUG for tuneloop and Quarkus security), scanned for secrets. */
+    static final Path LOG = Path.of("target", "logs", "inference-" + ProcessHandle.current().pid() + ".log")
+            .toAbsolutePath();
+
+    /**
+     * A profile, not resource overrides: a new profile starts a fresh application (its own meter registry and log
+     * settings), so the DEBUG log file and auth stay out of the test classes that run after this one.
+     */
+    public static class AuthOn implements QuarkusTestProfile {
         @Override
-        protected Map<String, String> overrides() {
+        public Map<String, String> getConfigOverrides() {
             return Map.of("tuneloop.auth.enabled", "true", "tuneloop.auth.tokens.operator", OPERATOR,
-                    "tuneloop.auth.tokens.viewer", VIEWER, "tuneloop.auth.tokens.client", CLIENT);
+                    "tuneloop.auth.tokens.viewer", VIEWER, "tuneloop.auth.tokens.client", CLIENT,
+                    "quarkus.log.file.enabled", "true",
+                    "quarkus.log.file.path", LOG.toString(),
+                    "quarkus.log.category.\"dev.tuneloop\".level", "DEBUG",
+                    "quarkus.log.category.\"io.quarkus.security\".level", "DEBUG",
+                    "quarkus.log.category.\"io.quarkus.vertx.http.runtime.security\".level", "DEBUG");
         }
     }
 
@@ -83,6 +106,40 @@ class InferenceAuthTest {
                     .body("error.message", containsString("it needs role client"));
         }
         ADAPTER.apply(as(VIEWER)).then().statusCode(200);
+    }
+
+    @Test
+    void noSecretInLogsOrHttpAnswers() throws Exception {
+        Map<String, String> produced = new LinkedHashMap<>();
+        Map<String, Response> calls = new LinkedHashMap<>();
+        calls.put("answer", ANSWER.apply(as(CLIENT)));
+        calls.put("chat", CHAT.apply(as(OPERATOR)));
+        calls.put("models", MODELS.apply(as(CLIENT)));
+        calls.put("adapter", ADAPTER.apply(as(VIEWER)));
+        calls.put("wrong role", ANSWER.apply(as(VIEWER)));
+        calls.put("another service's secret as token", MODELS.apply(as(S3ProxyServer.SECRET_KEY)));
+        calls.put("no token", CHAT.apply(given()));
+        calls.put("bad body", as(CLIENT).contentType(ContentType.JSON).body("{\"question\": ").post("/v1/answer"));
+        calls.put("unknown model", as(CLIENT).contentType(ContentType.JSON)
+                .body(InferenceServiceTest.CHAT.formatted("gpt-4", "")).post("/v1/chat/completions"));
+        calls.put("metrics", given().get("/q/metrics"));
+        calls.put("health", given().get("/q/health"));
+        calls.forEach((what, r) -> produced.put("HTTP " + what + " " + r.statusCode(),
+                r.getHeaders() + "\n" + r.asString()));
+        produced.put("log " + LOG, Files.readString(LOG));
+        assertTrue(produced.get("log " + LOG).contains("authentication on: bearer tokens per role"),
+                "the log file holds the service's log");
+
+        Map<String, String> secrets = Map.of("S3 secret key", S3ProxyServer.SECRET_KEY, "operator token", OPERATOR,
+                "viewer token", VIEWER, "client token", CLIENT);
+        List<String> leaks = new ArrayList<>();
+        secrets.forEach((name, secret) -> produced.forEach((where, text) -> {
+            if (text.contains(secret)) {
+                int at = text.indexOf(secret);
+                leaks.add(name + " in " + where + ": ..." + text.substring(Math.max(0, at - 120), at) + "<SECRET>");
+            }
+        }));
+        assertEquals(List.of(), leaks);
     }
 
     @Test
