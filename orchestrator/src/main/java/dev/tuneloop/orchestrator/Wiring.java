@@ -1,5 +1,6 @@
 package dev.tuneloop.orchestrator;
 
+import dev.tuneloop.config.StorageConfig;
 import dev.tuneloop.contracts.HyperParameters;
 import dev.tuneloop.orchestrator.messaging.EventPublisher;
 import dev.tuneloop.orchestrator.state.PromotionPolicy;
@@ -41,8 +42,7 @@ public class Wiring {
 
     @Produces
     @Singleton
-    ObjectStore store(OrchestratorConfig config) {
-        OrchestratorConfig.Storage s = config.storage();
+    ObjectStore store(StorageConfig s) {
         return new ObjectStore(new StorageSettings(s.endpoint(), s.accessKey(), s.secretKey(),
                 s.region().orElse(null), s.bucket()));
     }
@@ -54,11 +54,9 @@ public class Wiring {
      */
     @Produces
     @Singleton
-    StoragePolicy dataPolicy(OrchestratorConfig config,
-            @ConfigProperty(name = "tuneloop.storage.allowed-prefixes", defaultValue = "datasets/,runs/")
-            List<String> prefixes,
-            @ConfigProperty(name = StoragePolicy.HTTPS_HOSTS_KEY) Optional<List<String>> httpsHosts) {
-        StoragePolicy policy = new StoragePolicy(config.storage().bucket(), prefixes, httpsHosts.orElse(List.of()));
+    StoragePolicy dataPolicy(StorageConfig s) {
+        StoragePolicy policy = new StoragePolicy(s.bucket(), s.allowedPrefixes(),
+                s.allowedHttpsHosts().orElse(List.of()));
         LOG.info("runs may read s3://{}/ under {} and https hosts {}", policy.bucket(), policy.allowedPrefixes(),
                 policy.httpsHosts());
         return policy;
@@ -78,7 +76,7 @@ public class Wiring {
     @Produces
     @Singleton
     CheckpointPruner pruner(RunRegistry registry, ObjectStore store, OrchestratorConfig config) {
-        return new CheckpointPruner(registry, store, config.storage().runsPrefix());
+        return new CheckpointPruner(registry, store, config.runsPrefix());
     }
 
     @Produces
@@ -110,7 +108,7 @@ public class Wiring {
     @Singleton
     RunCommands commands(RunRegistry registry, EventPublisher publisher, ObjectStore store,
             OrchestratorConfig config) {
-        return new RunCommands(registry, publisher::publish, store, config.storage().runsPrefix(), config.version(),
+        return new RunCommands(registry, publisher::publish, store, config.runsPrefix(), config.version(),
                 Clock.systemUTC());
     }
 }

@@ -20,11 +20,13 @@ import dev.tuneloop.storage.DataFetcher;
 import dev.tuneloop.storage.ObjectStore;
 import dev.tuneloop.storage.StoragePolicy;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.function.BooleanSupplier;
@@ -106,7 +108,10 @@ public final class CheckpointEvaluation {
             }
             TrainConfig trained = TrainConfig.read(dir.resolve(ServingPrompt.CONFIG_FILE));
             Path evalFile = data.get("evalData", trained.evalData(), dir.resolve("eval-data"), null).file();
-            List<SquadExample> all = SquadReader.read(evalFile, OnBadRecord.SKIP).examples();
+            List<SquadExample> all;
+            try (InputStream in = Files.newInputStream(evalFile)) { // errors name the URI, not the scratch file
+                all = SquadReader.read(in, trained.evalData(), OnBadRecord.SKIP).examples();
+            }
             List<SquadExample> sample = Evaluator.sample(all, effectiveLimit(trained.evalLimit(),
                     settings.maxEvalLimit()));
             String evalSetId = Evaluator.evalSetId(sample);
@@ -118,12 +123,15 @@ public final class CheckpointEvaluation {
                 return Outcome.DUPLICATE;
             }
             ServingPrompt prompt = ServingPrompt.forAdapter(dir);
+            long answering = System.nanoTime();
             SquadMetric.Result r = answer(dir, prompt, trained, sample, handoff);
+            double answerSeconds = (System.nanoTime() - answering) / 1e9;
             events.accept(EventEnvelope.create(runId, ours, new CheckpointEvaluated(saved.checkpoint(),
                     r.exactMatch(), r.f1(), evalSetId, r.n()), Instant.now()));
             evaluated.add(key);
-            LOG.info("run {}: checkpoint {} exact_match {} f1 {} on {} examples ({})", runId, saved.checkpoint(),
-                    r.exactMatch(), r.f1(), r.n(), prompt.describe());
+            LOG.info("run {}: checkpoint {} exact_match {} f1 {} on {} examples ({}); answering took {} s", runId,
+                    saved.checkpoint(), r.exactMatch(), r.f1(), r.n(), prompt.describe(),
+                    String.format(Locale.ROOT, "%.3f", answerSeconds));
             return Outcome.EVALUATED;
         } catch (CancellationException e) {
             LOG.info("run {}: evaluation of {} handed off", runId, saved.checkpoint());

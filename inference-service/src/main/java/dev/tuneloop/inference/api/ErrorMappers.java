@@ -1,6 +1,9 @@
 package dev.tuneloop.inference.api;
 
 import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
@@ -13,7 +16,10 @@ import io.quarkus.security.AuthenticationFailedException;
 import io.quarkus.security.ForbiddenException;
 import io.quarkus.security.UnauthorizedException;
 import jakarta.ws.rs.container.ResourceInfo;
+import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
+import java.util.ArrayList;
+import java.util.List;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,6 +65,21 @@ public class ErrorMappers {
     public Response notJson(JsonParseException e) {
         return ApiError.response(400, "the body is not valid JSON: " + firstLine(e.getOriginalMessage()), null,
                 "invalid_json");
+    }
+
+    /**
+     * Quarkus wraps what Jackson cannot read at all (invalid UTF-8, a number too large for its field, nesting deeper
+     * than Jackson's limit) in an empty 400; this names the problem and, where the parser was inside one, the field.
+     * Other web exceptions keep their own response.
+     */
+    @ServerExceptionMapper
+    public Response unreadable(WebApplicationException e) {
+        if (!(e.getCause() instanceof JsonProcessingException json)) {
+            return e.getResponse();
+        }
+        String field = json.getProcessor() instanceof JsonParser p ? path(p.getParsingContext()) : "";
+        return ApiError.response(400, "the body is not valid JSON: " + firstLine(json.getOriginalMessage()),
+                field.isEmpty() ? null : field, "invalid_json");
     }
 
     @ServerExceptionMapper
@@ -110,6 +131,23 @@ public class ErrorMappers {
             } else if (ref.getIndex() >= 0) {
                 out.append('[').append(ref.getIndex()).append(']');
             }
+        }
+        return out.toString();
+    }
+
+    /** {@code messages[0].content}: where a streaming parser stopped. */
+    private static String path(JsonStreamContext context) {
+        List<String> segments = new ArrayList<>();
+        for (JsonStreamContext c = context; c != null && !c.inRoot(); c = c.getParent()) {
+            if (c.inArray()) {
+                segments.add(0, "[" + Math.max(0, c.getCurrentIndex()) + "]");
+            } else if (c.getCurrentName() != null) {
+                segments.add(0, c.getCurrentName());
+            }
+        }
+        StringBuilder out = new StringBuilder();
+        for (String segment : segments) {
+            out.append(out.length() == 0 || segment.startsWith("[") ? "" : ".").append(segment);
         }
         return out.toString();
     }
