@@ -80,6 +80,7 @@ public final class TrainingJob {
 
     private final Settings settings;
     private final ObjectStore store;
+    private final StoragePolicy policy;
     private final DataFetcher data;
     private final CancelRequests cancels;
     private final Consumer<EventEnvelope<?>> events;
@@ -88,6 +89,7 @@ public final class TrainingJob {
             Consumer<EventEnvelope<?>> events) {
         this.settings = settings;
         this.store = store;
+        this.policy = policy;
         this.data = new DataFetcher(store, policy);
         this.cancels = cancels;
         this.events = events;
