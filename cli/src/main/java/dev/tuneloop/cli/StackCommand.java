@@ -134,6 +134,7 @@ final class StackCommand {
         out.println("  s3            " + s3.endpoint() + "   bucket " + s3.bucket() + ", access key " + s3.accessKey()
                 + (s3.accessKey().equals(LocalS3.ACCESS_KEY) ? ", secret key " + LocalS3.SECRET_KEY : ""));
         out.println("  logs          " + stack.logsDir());
+        out.println("  API tokens    none: authentication is off in a local stack (127.0.0.1 only; see docs/security.md)");
         out.flush();
     }
 

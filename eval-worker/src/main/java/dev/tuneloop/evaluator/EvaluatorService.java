@@ -73,12 +73,13 @@ public class EvaluatorService {
         StorageConfig s = storageConfig;
         StorageSettings storage = new StorageSettings(s.endpoint(), s.accessKey(), s.secretKey(),
                 s.region().orElse(null), s.bucket());
-        StoragePolicy policy = new StoragePolicy(s.bucket(), s.allowedPrefixes(), List.of());
+        StoragePolicy policy = new StoragePolicy(s.bucket(), s.allowedPrefixes(),
+                s.allowedHttpsHosts().orElse(List.of()));
         KafkaSettings kafka = new KafkaSettings(bootstrapServers, workerId, config.messaging().kafka());
         LOG.info("evaluator {} (tuneloop {}): model {} ({}), eval limit {}, work dir {}, device {}, {}, allowed"
-                + " prefixes {}, kafka {} group {}", workerId, version, modelConfig.location(),
+                + " prefixes {}, https hosts {}, kafka {} group {}", workerId, version, modelConfig.location(),
                 modelConfig.id(), config.evalLimit(), config.workDir(), deviceConfig.device(), storage,
-                s.allowedPrefixes(), bootstrapServers, config.messaging().groupId());
+                s.allowedPrefixes(), policy.httpsHosts(), bootstrapServers, config.messaging().groupId());
         store = new ObjectStore(storage, new RetryPolicy(s.retryAttempts(), s.retryInitialBackoff(),
                 s.retryMaxBackoff()));
         publisher = new EventPublisher(kafka, version, Duration.ofSeconds(30));

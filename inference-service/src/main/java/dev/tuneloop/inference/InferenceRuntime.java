@@ -13,6 +13,7 @@ import dev.tuneloop.model.hub.Progress;
 import dev.tuneloop.model.text.ChatTemplate;
 import dev.tuneloop.storage.ObjectStore;
 import dev.tuneloop.storage.RetryPolicy;
+import dev.tuneloop.storage.StoragePolicy;
 import dev.tuneloop.storage.StorageSettings;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -102,7 +103,9 @@ public class InferenceRuntime {
             StorageConfig s = storageConfig;
             store = new ObjectStore(storageSettings(), new RetryPolicy(s.retryAttempts(), s.retryInitialBackoff(),
                     s.retryMaxBackoff()));
-            AdapterFetcher fetcher = new AdapterFetcher(store, Path.of(config.workDir()), qa.lm(),
+            StoragePolicy policy = new StoragePolicy(s.bucket(), s.allowedPrefixes(), List.of());
+            LOG.info("adapters are read only from s3://{}/ under {}", policy.bucket(), policy.allowedPrefixes());
+            AdapterFetcher fetcher = new AdapterFetcher(store, policy, Path.of(config.workDir()), qa.lm(),
                     config.maxAdapterBytes(), Clock.systemUTC());
             follower = new PromotionFollower(config.servedModel(), fetcher, registry, Clock.systemUTC());
             Batcher batcher = new Batcher(qa.lm(), stopIds, batching, registry);

@@ -34,7 +34,7 @@ public enum StackService {
     /**
      * The service's configuration in a stack: Kafka, the object store and the base model under the shared keys
      * ({@code kafka.bootstrap.servers}, {@code tuneloop.storage.*}, {@code tuneloop.model.*}, {@code tuneloop.device}),
-     * scratch space under {@code workDir}. Tensors live outside the Java heap, so the heap stays small.
+     * scratch space under {@code workDir}, API authentication off (local use, 127.0.0.1 only). Tensors live outside the Java heap, so the heap stays small.
      */
     public ServiceProcess.Spec spec(Path repoDir, String kafka, StorageSettings storage, StackModel model,
             Path workDir) {
@@ -47,7 +47,7 @@ public enum StackService {
         config.put("tuneloop.storage.bucket", storage.bucket());
         Path work = workDir.resolve(module).toAbsolutePath();
         switch (this) {
-            case ORCHESTRATOR -> { }
+            case ORCHESTRATOR -> localAuth(config);
             case TRAINER -> {
                 modelKeys(config, model);
                 config.put("tuneloop.trainer.work-dir", work.toString());
@@ -61,10 +61,19 @@ public enum StackService {
             case INFERENCE -> {
                 modelKeys(config, model);
                 config.put("tuneloop.inference.work-dir", work.toString());
+                localAuth(config);
             }
         }
         return new ServiceProcess.Spec(module, jar(repoDir), config, List.of("-Xmx" + heap, "-XX:+UseSerialGC"),
                 Map.of());
+    }
+
+    /**
+     * The explicit local-use switch of docs/security.md: a stack's services listen on 127.0.0.1 only, for the user who
+     * started them, so their APIs take no bearer token. A deployment never sets it.
+     */
+    private static void localAuth(Map<String, String> config) {
+        config.put("tuneloop.auth.enabled", "false");
     }
 
     private static void modelKeys(Map<String, String> config, StackModel model) {

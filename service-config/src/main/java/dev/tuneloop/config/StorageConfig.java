@@ -37,6 +37,12 @@ public interface StorageConfig {
     List<String> allowedPrefixes();
 
     /**
+     * {@code https://} hosts data may also be fetched from (exact host names, or {@code *.example.org}); none by
+     * default, so nothing outside the bucket is fetched from inside the cluster. The CLI is not restricted.
+     */
+    Optional<List<String>> allowedHttpsHosts();
+
+    /**
      * Tries per storage call on a transient failure (connection refused or reset, timeout, HTTP 5xx), with
      * exponential backoff from {@link #retryInitialBackoff()} capped at {@link #retryMaxBackoff()}: by default a
      * call rides out an outage of about 55 s in place before it fails (a trainer then retries its job from the last

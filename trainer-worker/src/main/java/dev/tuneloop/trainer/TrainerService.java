@@ -72,12 +72,13 @@ public class TrainerService {
         StorageConfig s = storageConfig;
         StorageSettings storage = new StorageSettings(s.endpoint(), s.accessKey(), s.secretKey(),
                 s.region().orElse(null), s.bucket());
-        StoragePolicy policy = new StoragePolicy(s.bucket(), s.allowedPrefixes(), List.of());
+        StoragePolicy policy = new StoragePolicy(s.bucket(), s.allowedPrefixes(),
+                s.allowedHttpsHosts().orElse(List.of()));
         KafkaSettings kafka = new KafkaSettings(bootstrapServers, workerId, config.messaging().kafka());
         LOG.info("trainer {} (tuneloop {}): model {} ({}@{}), work dir {}, device {}, {}, allowed prefixes {},"
-                + " kafka {} group {}", workerId, version, modelConfig.location(), modelConfig.id(),
+                + " https hosts {}, kafka {} group {}", workerId, version, modelConfig.location(), modelConfig.id(),
                 modelConfig.revision(), config.workDir(), deviceConfig.device(), storage, s.allowedPrefixes(),
-                bootstrapServers, config.messaging().groupId());
+                policy.httpsHosts(), bootstrapServers, config.messaging().groupId());
         store = new ObjectStore(storage, new RetryPolicy(s.retryAttempts(), s.retryInitialBackoff(),
                 s.retryMaxBackoff()));
         publisher = new EventPublisher(kafka, version, Duration.ofSeconds(30));

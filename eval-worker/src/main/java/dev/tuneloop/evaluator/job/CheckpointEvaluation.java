@@ -16,8 +16,8 @@ import dev.tuneloop.model.squad.SquadReader;
 import dev.tuneloop.model.train.Evaluator;
 import dev.tuneloop.model.train.ServingPrompt;
 import dev.tuneloop.model.train.TrainConfig;
+import dev.tuneloop.storage.DataFetcher;
 import dev.tuneloop.storage.ObjectStore;
-import dev.tuneloop.storage.ObjectUri;
 import dev.tuneloop.storage.StoragePolicy;
 import java.io.IOException;
 import java.io.InputStream;
@@ -61,6 +61,7 @@ public final class CheckpointEvaluation {
     private final QaModel model;
     private final ObjectStore store;
     private final StoragePolicy policy;
+    private final DataFetcher data;
     private final Consumer<EventEnvelope<?>> events;
     private final EvaluatedCheckpoints evaluated = new EvaluatedCheckpoints();
 
@@ -70,6 +71,7 @@ public final class CheckpointEvaluation {
         this.model = model;
         this.store = store;
         this.policy = policy;
+        this.data = new DataFetcher(store, policy);
         this.events = events;
     }
 
@@ -105,12 +107,10 @@ public final class CheckpointEvaluation {
                         + "): its eval set and prompt are unknown");
             }
             TrainConfig trained = TrainConfig.read(dir.resolve(ServingPrompt.CONFIG_FILE));
-            ObjectUri evalUri = policy.requireAllowed(trained.evalData());
-            Path evalFile = dir.resolve("eval-data").resolve(evalUri.fileName());
-            store.get(evalUri, evalFile, null);
+            Path evalFile = data.get("evalData", trained.evalData(), dir.resolve("eval-data"), null).file();
             List<SquadExample> all;
             try (InputStream in = Files.newInputStream(evalFile)) { // errors name the URI, not the scratch file
-                all = SquadReader.read(in, evalUri.toString(), OnBadRecord.SKIP).examples();
+                all = SquadReader.read(in, trained.evalData(), OnBadRecord.SKIP).examples();
             }
             List<SquadExample> sample = Evaluator.sample(all, effectiveLimit(trained.evalLimit(),
                     settings.maxEvalLimit()));

@@ -11,6 +11,11 @@ import dev.tuneloop.inference.Batcher;
 import dev.tuneloop.inference.InferenceConfig;
 import dev.tuneloop.inference.InferenceRuntime;
 import dev.tuneloop.inference.InvalidRequestException;
+import dev.tuneloop.security.AuthErrors;
+import io.quarkus.security.AuthenticationFailedException;
+import io.quarkus.security.ForbiddenException;
+import io.quarkus.security.UnauthorizedException;
+import jakarta.ws.rs.container.ResourceInfo;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
 import java.util.ArrayList;
@@ -99,6 +104,23 @@ public class ErrorMappers {
     public Response failed(IllegalStateException e) {
         LOG.error("request failed: {}", e.toString(), e);
         return ApiError.response(500, "generation failed: " + e.getMessage(), null, "generation_failed");
+    }
+
+    @ServerExceptionMapper
+    public Response noToken(UnauthorizedException e) {
+        return ApiError.builder(401, AuthErrors.MISSING, null, "invalid_api_key")
+                .header(AuthErrors.CHALLENGE_HEADER, AuthErrors.CHALLENGE).build();
+    }
+
+    @ServerExceptionMapper
+    public Response badToken(AuthenticationFailedException e) {
+        return ApiError.builder(401, AuthErrors.INVALID, null, "invalid_api_key")
+                .header(AuthErrors.CHALLENGE_HEADER, AuthErrors.CHALLENGE).build();
+    }
+
+    @ServerExceptionMapper
+    public Response wrongRole(ForbiddenException e, ResourceInfo resource) {
+        return ApiError.response(403, AuthErrors.forbidden(resource.getResourceMethod()), null, "permission_denied");
     }
 
     private static String path(JsonMappingException e) {

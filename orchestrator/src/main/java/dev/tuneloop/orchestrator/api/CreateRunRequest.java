@@ -9,8 +9,6 @@ import dev.tuneloop.storage.StoragePolicy;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.Pattern;
-import java.net.URI;
-import java.net.URISyntaxException;
 
 /**
  * The body of {@code POST /runs}. Hyper-parameters left out take the configured defaults
@@ -19,8 +17,8 @@ import java.net.URISyntaxException;
  * @param runId optional: the run's id, which also makes the request idempotent; a UUID-based id when left out
  * @param modelId base model, a Hugging Face id
  * @param modelRevision base model revision; {@code main} when left out
- * @param trainDataUri {@code s3://bucket/key} or {@code https://...}
- * @param evalDataUri {@code s3://bucket/key} or {@code https://...}
+ * @param trainDataUri {@code s3://<bucket>/<allowed prefix>...} or {@code https://<allow-listed host>/...}
+ * @param evalDataUri {@code s3://<bucket>/<allowed prefix>...} or {@code https://<allow-listed host>/...}
  * @param initAdapter optional adapter folder to start from ({@code s3://.../}) instead of a fresh LoRA
  */
 public record CreateRunRequest(
@@ -35,8 +33,8 @@ public record CreateRunRequest(
     static final String DATA_URI_MESSAGE = "must be an s3:// or https:// URI";
 
     /**
-     * The event this request asks for; a value the contract refuses is a 400 naming the field, and so is an
-     * {@code s3://} URI the workers' storage policy would refuse (another bucket, a key outside the allowed prefixes).
+     * The event this request asks for; a value the contract refuses, or a location outside {@code policy} (another
+     * bucket or prefix, an https host not on the allow-list), is a 400 naming the field.
      */
     TrainingRequested toEvent(OrchestratorConfig.HyperParameterDefaults defaults, StoragePolicy policy) {
         checkUri("trainDataUri", trainDataUri, policy);
@@ -59,11 +57,11 @@ public record CreateRunRequest(
         try {
             if (value.startsWith(ObjectUri.SCHEME)) {
                 policy.requireAllowed(value);
-            } else if (new URI(value).getHost() == null) {
-                throw CommandException.invalid(field, "URL " + value + " has no host");
+            } else {
+                policy.requireAllowedHttps(value);
             }
-        } catch (IllegalArgumentException | URISyntaxException e) {
-            throw CommandException.invalid(field, e.getMessage());
+        } catch (IllegalArgumentException e) {
+            throw CommandException.invalid(field, field + ": " + e.getMessage());
         }
     }
 }

@@ -10,11 +10,16 @@ import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import dev.tuneloop.orchestrator.CommandException;
 import dev.tuneloop.orchestrator.EventLoop;
 import dev.tuneloop.orchestrator.messaging.PublishException;
+import dev.tuneloop.security.AuthErrors;
+import io.quarkus.security.AuthenticationFailedException;
+import io.quarkus.security.ForbiddenException;
+import io.quarkus.security.UnauthorizedException;
 import dev.tuneloop.storage.StorageException;
 import jakarta.validation.ConstraintViolation;
 import jakarta.validation.ConstraintViolationException;
 import jakarta.validation.ElementKind;
 import jakarta.validation.Path;
+import jakarta.ws.rs.container.ResourceInfo;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
@@ -111,6 +116,25 @@ public class ErrorMappers {
     public Response storage(StorageException e) {
         LOG.warn("request failed: {}", e.getMessage());
         return respond(ApiError.of(502, e.getMessage()));
+    }
+
+    @ServerExceptionMapper
+    public Response noToken(UnauthorizedException e) {
+        return challenge(respond(ApiError.of(401, AuthErrors.MISSING)));
+    }
+
+    @ServerExceptionMapper
+    public Response badToken(AuthenticationFailedException e) {
+        return challenge(respond(ApiError.of(401, AuthErrors.INVALID)));
+    }
+
+    @ServerExceptionMapper
+    public Response wrongRole(ForbiddenException e, ResourceInfo resource) {
+        return respond(ApiError.of(403, AuthErrors.forbidden(resource.getResourceMethod())));
+    }
+
+    private static Response challenge(Response response) {
+        return Response.fromResponse(response).header(AuthErrors.CHALLENGE_HEADER, AuthErrors.CHALLENGE).build();
     }
 
     private static Response respond(ApiError error) {

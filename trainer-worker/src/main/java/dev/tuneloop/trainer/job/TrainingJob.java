@@ -27,6 +27,7 @@ import dev.tuneloop.model.text.PromptTemplate;
 import dev.tuneloop.model.train.InitAdapterException;
 import dev.tuneloop.model.train.TrainConfig;
 import dev.tuneloop.model.train.Trainer;
+import dev.tuneloop.storage.DataFetcher;
 import dev.tuneloop.storage.ObjectStore;
 import dev.tuneloop.storage.ObjectUri;
 import dev.tuneloop.storage.StoragePolicy;
@@ -80,6 +81,7 @@ public final class TrainingJob {
     private final Settings settings;
     private final ObjectStore store;
     private final StoragePolicy policy;
+    private final DataFetcher data;
     private final CancelRequests cancels;
     private final Consumer<EventEnvelope<?>> events;
 
@@ -88,6 +90,7 @@ public final class TrainingJob {
         this.settings = settings;
         this.store = store;
         this.policy = policy;
+        this.data = new DataFetcher(store, policy);
         this.cancels = cancels;
         this.events = events;
     }
@@ -195,8 +198,6 @@ public final class TrainingJob {
             stage = "request";
             TrainConfig config = trainConfig(request, settings.modelId());
             Trainer.requireFits(config, settings.modelDir());
-            ObjectUri trainUri = policy.requireAllowed(request.trainDataUri());
-            ObjectUri evalUri = policy.requireAllowed(request.evalDataUri());
             ObjectUri initUri = null;
             if (request.initAdapter() != null) {
                 stage = INIT_ADAPTER;
@@ -220,20 +221,20 @@ public final class TrainingJob {
 
             stage = "download";
             deleteTree(local);
-            Path trainFile = local.resolve("data/train").resolve(trainUri.fileName());
-            Path evalFile = local.resolve("data/eval").resolve(evalUri.fileName());
-            StoredObject train = store.get(trainUri, trainFile, null);
+            DataFetcher.Downloaded train = data.get("trainDataUri", request.trainDataUri(),
+                    local.resolve("data/train"), null);
+            String trainSha256 = train.sha256();
             String expected = lineage.datasetSha256();
-            if (expected != null && !expected.equals(train.sha256())) {
-                throw new IllegalArgumentException(trainUri + " changed since the run was requested: sha256 "
-                        + train.sha256() + ", the request's lineage says " + expected);
+            if (expected != null && !expected.equals(trainSha256)) {
+                throw new IllegalArgumentException(request.trainDataUri() + " changed since the run was requested:"
+                        + " sha256 " + trainSha256 + ", the request's lineage says " + expected);
             }
-            lineage = new Lineage(train.sha256(), settings.modelId(), settings.modelRevision(),
+            lineage = new Lineage(trainSha256, settings.modelId(), settings.modelRevision(),
                     settings.tuneloopVersion());
-            store.get(evalUri, evalFile, null);
+            Path evalFile = data.get("evalDataUri", request.evalDataUri(), local.resolve("data/eval"), null).file();
             stage = "data";
-            trainExamples = read("train", trainUri, trainFile);
-            evalExamples = read("eval", evalUri, evalFile);
+            trainExamples = read("train", request.trainDataUri(), train.file());
+            evalExamples = read("eval", request.evalDataUri(), evalFile);
             if (initUri != null && resumed == null) { // a resume state holds the trained weights already
                 stage = INIT_ADAPTER;
                 downloadInitAdapter(initUri);
@@ -274,10 +275,10 @@ public final class TrainingJob {
         }
 
         /** Reads a downloaded dataset; errors and bad records name its URI, not the scratch file. */
-        private List<SquadExample> read(String what, ObjectUri uri, Path file) throws IOException {
+        private List<SquadExample> read(String what, String uri, Path file) throws IOException {
             SquadData data;
-            try (InputStream in = Files.newInputStream(file)) {
-                data = SquadReader.read(in, uri.toString(), OnBadRecord.SKIP);
+            try (InputStream in = Files.newInputStream(file)) { // errors name the URI, not the scratch file
+                data = SquadReader.read(in, uri, OnBadRecord.SKIP);
             }
             LOG.info("run {}: {} data {}", runId, what, data.summary());
             return data.examples();
