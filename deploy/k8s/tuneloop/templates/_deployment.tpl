@@ -70,6 +70,7 @@ spec:
                 name: {{ $fullname }}-{{ .component }}
           env:
             {{- include "tuneloop.secretEnv" $root | nindent 12 }}
+            {{- include "tuneloop.authEnv" (dict "root" $root "component" .component) | nindent 12 }}
           {{- include "tuneloop.probes" $root | nindent 10 }}
           resources:
             requests:

@@ -74,6 +74,9 @@ capabilities:
 {{- if regexMatch "(?i)(^|_)(SECRET|PASSWORD|PASSWD|PASS|TOKEN|ACCESS_KEY|SECRET_KEY|API_KEY|CREDENTIALS?|PRIVATE_KEY|JAAS_CONFIG)(_|$)" $key -}}
 {{- fail (printf "%s.config.%s looks like a credential: values end up in a ConfigMap. Put it in a Secret instead (see README.md, 'Credentials')." $.component $key) -}}
 {{- end -}}
+{{- if hasPrefix "TUNELOOP_AUTH_" (upper $key) -}}
+{{- fail (printf "%s.config.%s: tuneloop.auth.* is set by the chart (tokens from auth.tokensSecret) and authentication cannot be switched off in a cluster (see README.md, 'Credentials')." $.component $key) -}}
+{{- end -}}
 {{- if not (regexMatch "^[A-Za-z_][A-Za-z0-9_]*$" $key) -}}
 {{- fail (printf "%s.config.%s is not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)" $.component $key) -}}
 {{- end -}}
@@ -98,6 +101,23 @@ capabilities:
     secretKeyRef:
       name: {{ .Values.model.hfTokenSecret.name }}
       key: {{ .Values.model.hfTokenSecret.key }}
+{{- end }}
+{{- end -}}
+
+{{/*
+API tokens of the HTTP services, from auth.tokensSecret: (dict "root" $ "component" "inference"). The orchestrator
+gets the operator and viewer tokens, the inference service the client, operator and viewer tokens, the workers none
+(they have no API). TUNELOOP_AUTH_ENABLED is never rendered: authentication stays on (its default).
+*/}}
+{{- define "tuneloop.authEnv" -}}
+{{- $roles := dict "orchestrator" (list "operator" "viewer") "inference" (list "client" "operator" "viewer") -}}
+{{- $s := .root.Values.auth.tokensSecret -}}
+{{- range $role := (get $roles .component | default (list)) }}
+- name: TUNELOOP_AUTH_TOKENS_{{ upper $role }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ required "auth.tokensSecret.name is required: the orchestrator and inference APIs need bearer tokens; create the Secret first (kubectl create secret generic tuneloop-api-tokens --from-literal=operator=... --from-literal=viewer=... --from-literal=client=..., see README.md and docs/security.md)" $s.name }}
+      key: {{ get $s (printf "%sKey" $role) }}
 {{- end }}
 {{- end -}}
 

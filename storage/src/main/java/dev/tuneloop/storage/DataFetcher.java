@@ -28,6 +28,23 @@ public final class DataFetcher {
     }
 
     /**
+     * Checks {@code location} against the policy without fetching anything: a run can be refused before any download.
+     *
+     * @throws IllegalArgumentException naming the field, the location and the rule, if the policy refuses it
+     */
+    public void requireAllowed(String field, String location) {
+        try {
+            if (location.startsWith(ObjectUri.SCHEME)) {
+                policy.requireAllowed(location);
+            } else {
+                policy.requireAllowedHttps(location);
+            }
+        } catch (PolicyViolationException e) {
+            throw new IllegalArgumentException(field + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
      * Downloads {@code location} into {@code dir} under its own file name.
      *
      * @param field the request field that named the location, for the message of a refusal

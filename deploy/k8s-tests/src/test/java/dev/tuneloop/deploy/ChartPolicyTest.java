@@ -2,6 +2,7 @@ package dev.tuneloop.deploy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -14,6 +15,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -120,12 +122,95 @@ class ChartPolicyTest {
         }
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("valueFiles")
+    void apiTokensComeOnlyFromTheTokensSecretAndAuthenticationIsNeverSwitchedOff(String valuesFile) {
+        Rendered rendered = render(valuesFile);
+        Map<String, Set<String>> expected = Map.of(
+                "orchestrator", Set.of("TUNELOOP_AUTH_TOKENS_OPERATOR", "TUNELOOP_AUTH_TOKENS_VIEWER"),
+                "inference", Set.of("TUNELOOP_AUTH_TOKENS_CLIENT", "TUNELOOP_AUTH_TOKENS_OPERATOR",
+                        "TUNELOOP_AUTH_TOKENS_VIEWER"),
+                "trainer", Set.of(), "eval", Set.of());
+        for (ObjectNode d : rendered.ofKind("Deployment")) {
+            String component = d.at("/metadata/labels/app.kubernetes.io~1component").asText();
+            JsonNode container = d.at("/spec/template/spec/containers/0");
+            Set<String> auth = new TreeSet<>();
+            for (JsonNode e : container.path("env")) {
+                String name = e.path("name").asText();
+                if (!name.startsWith("TUNELOOP_AUTH_")) {
+                    continue;
+                }
+                auth.add(name);
+                assertFalse(e.has("value"), valuesFile + " " + component + ": literal value for " + name);
+                assertFalse(e.at("/valueFrom/secretKeyRef/name").asText().isEmpty(),
+                        valuesFile + " " + component + ": " + name + " must come from a secretKeyRef, got " + e);
+                assertFalse(e.at("/valueFrom/secretKeyRef/key").asText().isEmpty(), valuesFile + ": " + e);
+            }
+            assertEquals(expected.get(component), auth, valuesFile + " " + component);
+            for (String probe : List.of("startupProbe", "livenessProbe", "readinessProbe")) {
+                assertFalse(container.path(probe).path("httpGet").has("httpHeaders"),
+                        valuesFile + " " + component + ": " + probe + " must need no token");
+            }
+        }
+        for (ObjectNode cm : rendered.ofKind("ConfigMap")) {
+            cm.path("data").fieldNames().forEachRemaining(key -> assertFalse(key.startsWith("TUNELOOP_AUTH_"),
+                    cm.at("/metadata/name").asText() + " sets " + key));
+        }
+    }
+
+    @Test
+    void theTokensSecretIsRequiredAndAuthenticationCannotBeSwitchedOffThroughConfig() {
+        Exception noSecret = assertThrows(Exception.class,
+                () -> CHART.render(Map.of("auth.tokensSecret.name", "")));
+        assertTrue(noSecret.getMessage().contains("auth.tokensSecret.name is required")
+                && noSecret.getMessage().contains("kubectl create secret generic"), noSecret.getMessage());
+        // only the two HTTP services need it
+        Rendered workersOnly = CHART.render(Map.of("auth.tokensSecret.name", "", "orchestrator.enabled", "false",
+                "inference.enabled", "false"));
+        assertEquals(2, workersOnly.ofKind("Deployment").size());
+
+        for (String key : List.of("TUNELOOP_AUTH_ENABLED", "tuneloop_auth_enabled")) {
+            Exception off = assertThrows(Exception.class,
+                    () -> CHART.render(Map.of("inference.config." + key, "false")));
+            assertTrue(off.getMessage().contains("inference.config." + key + ": tuneloop.auth.* is set by the chart"),
+                    off.getMessage());
+        }
+    }
+
+    @Test
+    void theHttpsAllowListReachesTheOrchestratorAndWorkersOnlyWhenSet() {
+        for (ObjectNode cm : CHART.render().ofKind("ConfigMap")) {
+            assertFalse(cm.path("data").has("TUNELOOP_STORAGE_ALLOWED_HTTPS_HOSTS"),
+                    "empty by default: " + cm.at("/metadata/name").asText());
+        }
+        Rendered rendered = CHART.render(Map.of("storage.allowedHttpsHosts[0]", "data.example.org",
+                "storage.allowedHttpsHosts[1]", "mirror.example.com:8443"));
+        for (String component : List.of("orchestrator", "trainer", "eval")) {
+            assertEquals("data.example.org,mirror.example.com:8443", rendered.one("ConfigMap", "tl-tuneloop-" + component)
+                    .at("/data/TUNELOOP_STORAGE_ALLOWED_HTTPS_HOSTS").asText(), component);
+        }
+        assertFalse(rendered.one("ConfigMap", "tl-tuneloop-inference").path("data")
+                .has("TUNELOOP_STORAGE_ALLOWED_HTTPS_HOSTS"), "the inference service reads no https host");
+        for (String bad : List.of("https://data.example.org", "*.example.org", "data.example.org/path")) {
+            Exception refused = assertThrows(Exception.class,
+                    () -> CHART.render(Map.of("storage.allowedHttpsHosts[0]", bad)));
+            assertTrue(refused.getMessage().contains("allowedHttpsHosts"), bad + ": " + refused.getMessage());
+        }
+    }
+
     @Test
     void secretValuesNeverReachRenderedOutput() {
         // Secret names and keys are configurable; what the Secrets hold never passes through Helm.
         Rendered rendered = CHART.render(Map.of("s3.credentialsSecret.name", "prod-s3",
                 "s3.credentialsSecret.accessKeyKey", "AWS_ACCESS_KEY_ID",
-                "model.hfTokenSecret.name", "hub"));
+                "model.hfTokenSecret.name", "hub", "auth.tokensSecret.name", "prod-api",
+                "auth.tokensSecret.clientKey", "apps"));
+        String inferenceEnv = rendered.one("Deployment", "tl-tuneloop-inference")
+                .at("/spec/template/spec/containers/0/env").toString();
+        assertTrue(inferenceEnv.contains("{\"name\":\"TUNELOOP_AUTH_TOKENS_CLIENT\",\"valueFrom\":{\"secretKeyRef\":"
+                + "{\"name\":\"prod-api\",\"key\":\"apps\"}}}"), inferenceEnv);
+        assertTrue(inferenceEnv.contains("{\"name\":\"TUNELOOP_AUTH_TOKENS_OPERATOR\",\"valueFrom\":{\"secretKeyRef\":"
+                + "{\"name\":\"prod-api\",\"key\":\"operator\"}}}"), inferenceEnv);
         ObjectNode trainer = rendered.one("Deployment", "tl-tuneloop-trainer");
         String env = trainer.at("/spec/template/spec/containers/0/env").toString();
         assertTrue(env.contains("{\"name\":\"TUNELOOP_STORAGE_ACCESS_KEY\",\"valueFrom\":{\"secretKeyRef\":"
@@ -233,6 +318,8 @@ class ChartPolicyTest {
         String command = test.at("/spec/containers/0/command").toString();
         assertTrue(command.contains("\"http://tl-tuneloop-inference:8080/q/health/ready\""), command);
         assertTrue(command.contains("\"--fail\""), "curl must fail on a non-2xx status: " + command);
+        assertFalse(command.toLowerCase(java.util.Locale.ROOT).contains("authorization"),
+                "/q/health/ready needs no token, and a token would be a literal in the pod: " + command);
     }
 
     @Test

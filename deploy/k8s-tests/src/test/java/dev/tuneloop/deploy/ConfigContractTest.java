@@ -11,6 +11,7 @@ import dev.tuneloop.config.StorageConfig;
 import dev.tuneloop.evaluator.EvaluatorConfig;
 import dev.tuneloop.inference.InferenceConfig;
 import dev.tuneloop.orchestrator.OrchestratorConfig;
+import dev.tuneloop.security.AuthConfig;
 import dev.tuneloop.trainer.TrainerConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,15 +33,18 @@ import org.junit.jupiter.params.provider.MethodSource;
 class ConfigContractTest {
     private static final Chart CHART = Chart.tuneloop();
 
-    /** The mappings each service reads: its own plus the shared ones of service-config it injects. */
+    /**
+     * The mappings each service reads: its own plus the shared ones of service-config it injects, and
+     * service-security's {@code tuneloop.auth.*} for the two HTTP APIs.
+     */
     private static final Map<String, DeclaredKeys> SERVICES = Map.of(
-            "orchestrator", DeclaredKeys.of(OrchestratorConfig.class, StorageConfig.class),
+            "orchestrator", DeclaredKeys.of(OrchestratorConfig.class, StorageConfig.class, AuthConfig.class),
             "trainer", DeclaredKeys.of(TrainerConfig.class, StorageConfig.class, ModelConfig.class,
                     DeviceConfig.class),
             "eval", DeclaredKeys.of(EvaluatorConfig.class, StorageConfig.class, ModelConfig.class,
                     DeviceConfig.class),
             "inference", DeclaredKeys.of(InferenceConfig.class, StorageConfig.class, ModelConfig.class,
-                    DeviceConfig.class));
+                    DeviceConfig.class, AuthConfig.class));
 
     static Stream<String> valueFiles() {
         return Stream.of("defaults", "values-gpu-small.yaml", "values-kind-cpu.yaml", "all-features.yaml");
@@ -110,6 +114,11 @@ class ConfigContractTest {
                     "TUNELOOP_MODEL_REVISION", "TUNELOOP_MODEL_CACHE_DIR", "TUNELOOP_DEVICE")),
                     component + ": " + environment.get(component));
         }
+        assertTrue(environment.get("orchestrator").containsAll(List.of("TUNELOOP_AUTH_TOKENS_OPERATOR",
+                "TUNELOOP_AUTH_TOKENS_VIEWER")), environment.get("orchestrator").toString());
+        assertTrue(environment.get("inference").containsAll(List.of("TUNELOOP_AUTH_TOKENS_CLIENT",
+                "TUNELOOP_AUTH_TOKENS_OPERATOR", "TUNELOOP_AUTH_TOKENS_VIEWER")),
+                environment.get("inference").toString());
         assertTrue(environment.get("trainer").contains("TUNELOOP_TRAINER_MESSAGING_GROUP_ID"));
         assertTrue(environment.get("eval").contains("TUNELOOP_EVALUATOR_MESSAGING_GROUP_ID"));
     }
@@ -160,6 +169,17 @@ class ConfigContractTest {
     }
 
     @Test
+    void aTokenVariableOfTheWrongNameOrServiceFailsTheContract() {
+        Map<String, Set<String>> environment = environmentByComponent(CHART.render());
+        environment.get("trainer").add("TUNELOOP_AUTH_TOKENS_OPERATOR");
+        environment.get("inference").add("TUNELOOP_AUTH_TOKEN_CLIENT");
+        assertEquals(List.of(
+                "inference: TUNELOOP_AUTH_TOKEN_CLIENT is rendered but the service declares no such key",
+                "trainer: TUNELOOP_AUTH_TOKENS_OPERATOR is rendered but the service declares no such key"),
+                violations(environment));
+    }
+
+    @Test
     void keysAreNamedTheWaySmallRyeNamesThem() {
         DeclaredKeys trainer = SERVICES.get("trainer");
         assertTrue(trainer.keys().containsAll(List.of("tuneloop.storage.access-key",
@@ -170,6 +190,13 @@ class ConfigContractTest {
                 trainer.required().stream().sorted().toList(), "only the store's endpoint and keys lack a default");
         assertTrue(SERVICES.get("orchestrator").keys().contains("tuneloop.orchestrator.triggers.*.model-id"));
         assertTrue(SERVICES.get("inference").keys().contains("tuneloop.inference.batching.max-batch-size"));
+        for (String service : List.of("orchestrator", "inference")) {
+            assertTrue(SERVICES.get(service).keys().containsAll(List.of("tuneloop.auth.enabled",
+                    "tuneloop.auth.tokens.operator", "tuneloop.auth.tokens.viewer", "tuneloop.auth.tokens.client",
+                    "tuneloop.storage.allowed-https-hosts")), service + ": " + SERVICES.get(service).keys());
+        }
+        assertTrue(SERVICES.get("trainer").keys().stream().noneMatch(k -> k.startsWith("tuneloop.auth.")),
+                "the workers have no API and read no tokens");
         assertEquals("TUNELOOP_MODEL_TOKENIZER_DIR", DeclaredKeys.envName("tuneloop.model.tokenizer-dir"));
     }
 }

@@ -198,6 +198,8 @@ public final class TrainingJob {
             stage = "request";
             TrainConfig config = trainConfig(request, settings.modelId());
             Trainer.requireFits(config, settings.modelDir());
+            data.requireAllowed("trainDataUri", request.trainDataUri()); // nothing is fetched from elsewhere
+            data.requireAllowed("evalDataUri", request.evalDataUri());
             ObjectUri initUri = null;
             if (request.initAdapter() != null) {
                 stage = INIT_ADAPTER;

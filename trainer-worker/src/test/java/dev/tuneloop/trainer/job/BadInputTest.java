@@ -148,7 +148,7 @@ class BadInputTest {
             {"bad-outside", "s3://tuneloop/secrets/a.jsonl", "the key must start with one of [datasets/, runs/]"},
             {"bad-traversal", "s3://tuneloop/datasets/../secrets/a.jsonl", "'..' segment"},
             {"bad-absolute", "s3://tuneloop//etc/passwd", "must not start with '/'"},
-            {"bad-https", "https://example.org/train.jsonl", "invalid S3 URI"},
+            {"bad-https", "https://example.org/train.jsonl", "host 'example.org' is not allowed"},
         };
         for (String[] c : cases) {
             RunFailed failed = failure(request(c[0], tinyRun(), c[1], null));

@@ -236,14 +236,14 @@ class TrainingJobTest {
         assertTrue(model.reason().contains("Qwen/Qwen2.5-7B@main"), model.reason());
 
         RunFailed outside = failure(request("run-f2", hp, "s3://tuneloop/private/secrets.jsonl", null));
-        assertEquals("download", outside.stage());
+        assertEquals("request", outside.stage());
         assertEquals("trainDataUri: location 's3://tuneloop/private/secrets.jsonl' is not allowed: the key must start"
                 + " with one of [datasets/, runs/]", outside.reason());
 
         // an https URL that did not come through the orchestrator's check: refused before anything is fetched
         RunFailed https = failure(request("run-f2b", hp, "https://169.254.169.254/latest/meta-data/train.jsonl",
                 null));
-        assertEquals("download", https.stage());
+        assertEquals("request", https.stage());
         assertEquals("trainDataUri: location 'https://169.254.169.254/latest/meta-data/train.jsonl' is not allowed:"
                 + " host '169.254.169.254' is not allowed: no https host is (the allow-list"
                 + " tuneloop.storage.allowed-https-hosts is empty)", https.reason());
