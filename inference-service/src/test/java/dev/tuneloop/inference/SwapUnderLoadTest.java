@@ -181,7 +181,6 @@ class SwapUnderLoadTest {
         String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
         assertEquals(1.0, metric(metrics, "tuneloop_inference_adapter_swap_failures_total{reason=\"missing_file\"}"));
         assertEquals(2.0, metric(metrics, "tuneloop_inference_adapter_swaps_total"));
-        assertEquals(2.0, metric(metrics, "tuneloop_inference_adapter_generation"));
     }
 
     /** Each question asked alone (no other request in flight), checking which adapter answered. */
@@ -235,7 +234,8 @@ class SwapUnderLoadTest {
         String open = sample.endsWith("}") ? sample.substring(0, sample.length() - 1) : sample;
         Matcher m = Pattern.compile("(?m)^" + Pattern.quote(open) + "[^ ]* ([0-9.eE+-]+)$").matcher(metrics);
         if (!m.find()) {
-            throw new AssertionError("no metric " + sample + " in /q/metrics");
+            throw new AssertionError("no metric " + sample + " in /q/metrics: " + metrics.lines()
+                    .filter(l -> l.contains(open)).toList());
         }
         return Double.parseDouble(m.group(1));
     }
