@@ -82,12 +82,12 @@ capabilities:
 
 {{/* Environment variables read from Secrets, shared by every service. */}}
 {{- define "tuneloop.secretEnv" -}}
-- name: TUNELOOP_S3_ACCESS_KEY
+- name: TUNELOOP_STORAGE_ACCESS_KEY
   valueFrom:
     secretKeyRef:
       name: {{ required "s3.credentialsSecret.name is required: create the Secret first (see README.md)" .Values.s3.credentialsSecret.name }}
       key: {{ .Values.s3.credentialsSecret.accessKeyKey }}
-- name: TUNELOOP_S3_SECRET_KEY
+- name: TUNELOOP_STORAGE_SECRET_KEY
   valueFrom:
     secretKeyRef:
       name: {{ .Values.s3.credentialsSecret.name }}

@@ -74,7 +74,12 @@ final class GenerateCommand {
                                 + " is outside the model's vocabulary [0, " + config.vocabSize() + ")");
                     }
                 }
-                if (ids.length + maxNewTokens > config.maxPositionEmbeddings()) {
+                if (ids.length > config.maxPositionEmbeddings()) {
+                    throw new IllegalArgumentException("the prompt has " + ids.length + " tokens, more than the model's"
+                            + " max_position_embeddings " + config.maxPositionEmbeddings() + " ("
+                            + modelDir.resolve("config.json") + ")");
+                }
+                if (ids.length + maxNewTokens > config.maxPositionEmbeddings()) { // like transformers: a warning
                     LOG.warn("prompt ({} tokens) + {} new tokens exceed max_position_embeddings {}", ids.length,
                             maxNewTokens, config.maxPositionEmbeddings());
                 }

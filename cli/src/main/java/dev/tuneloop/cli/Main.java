@@ -15,7 +15,10 @@ public final class Main {
 
     static {
         // verbs are registered here, one line each
-        verb("train", "LoRA fine-tuning on SQuAD-style data, checkpoints, eval, report", TrainCommand::run);
+        verb("demo", "the whole system end to end: stack up, train, evaluate, promote, answer, stop", DemoCommand::run);
+        verb("stack", "stack up: Kafka, S3 and the four services on this machine until Ctrl-C", StackCommand::run);
+        verb("train", "LoRA fine-tuning on SQuAD-style data (a fresh LoRA or --init-adapter DIR), checkpoints, eval,"
+                + " report", TrainCommand::run);
         verb("dump", "logits, loss and LoRA gradients of a batch, as safetensors", DumpCommand::run);
         verb("generate", "greedy continuation of token ids or raw text", GenerateCommand::run);
         verb("bench", "speed of this machine: bench model (training, prefill, decode vs. GEMM and bandwidth)",

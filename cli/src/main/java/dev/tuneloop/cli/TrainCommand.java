@@ -83,6 +83,7 @@ final class TrainCommand {
         if (a.has("train-limit")) b.trainLimit(a.integer("train-limit", 0));
         if (a.has("seed")) b.seed(a.longValue("seed", 0));
         if (a.has("recompute")) b.recompute(bool(a, "recompute"));
+        if (a.has("init-adapter")) b.initAdapter(initAdapter(a.path("init-adapter")));
         if (a.has("prompt")) {
             try {
                 PromptMode mode = PromptMode.fromJsonName(a.string("prompt"));
@@ -117,6 +118,15 @@ final class TrainCommand {
         } catch (IllegalArgumentException e) {
             throw new Args.UsageException("train: " + e.getMessage());
         }
+    }
+
+    /** A PEFT adapter folder to start from; checked here so a typo fails before the model loads. */
+    private static String initAdapter(Path dir) {
+        if (!Files.isRegularFile(dir.resolve("adapter_config.json"))) {
+            throw new Args.UsageException("train: --init-adapter " + dir + " is not a PEFT adapter folder (no"
+                    + " adapter_config.json" + (Files.isDirectory(dir) ? " in it)" : "; the folder does not exist)"));
+        }
+        return dir.toAbsolutePath().normalize().toString();
     }
 
     private static boolean bool(Args a, String name) {

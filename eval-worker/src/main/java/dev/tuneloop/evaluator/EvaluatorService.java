@@ -1,6 +1,9 @@
 package dev.tuneloop.evaluator;
 
 import ai.djl.Device;
+import dev.tuneloop.config.DeviceConfig;
+import dev.tuneloop.config.ModelConfig;
+import dev.tuneloop.config.StorageConfig;
 import dev.tuneloop.contracts.CheckpointSaved;
 import dev.tuneloop.evaluator.job.CheckpointEvaluation;
 import dev.tuneloop.evaluator.messaging.EvaluatorMessaging;
@@ -11,6 +14,7 @@ import dev.tuneloop.model.generate.QaModel;
 import dev.tuneloop.model.hub.ModelLocator;
 import dev.tuneloop.model.hub.Progress;
 import dev.tuneloop.storage.ObjectStore;
+import dev.tuneloop.storage.RetryPolicy;
 import dev.tuneloop.storage.StoragePolicy;
 import dev.tuneloop.storage.StorageSettings;
 import io.quarkus.runtime.ShutdownEvent;
@@ -40,6 +44,15 @@ public class EvaluatorService {
     EvaluatorConfig config;
 
     @Inject
+    StorageConfig storageConfig;
+
+    @Inject
+    ModelConfig modelConfig;
+
+    @Inject
+    DeviceConfig deviceConfig;
+
+    @Inject
     EvaluatorMetrics metrics;
 
     @ConfigProperty(name = "kafka.bootstrap.servers")
@@ -57,16 +70,18 @@ public class EvaluatorService {
 
     void start(@Observes StartupEvent event) {
         String workerId = config.workerId().orElseGet(EvaluatorService::defaultWorkerId);
-        EvaluatorConfig.Storage s = config.storage();
+        StorageConfig s = storageConfig;
         StorageSettings storage = new StorageSettings(s.endpoint(), s.accessKey(), s.secretKey(),
                 s.region().orElse(null), s.bucket());
-        StoragePolicy policy = new StoragePolicy(s.bucket(), s.allowedPrefixes(), List.of());
+        StoragePolicy policy = new StoragePolicy(s.bucket(), s.allowedPrefixes(),
+                s.allowedHttpsHosts().orElse(List.of()));
         KafkaSettings kafka = new KafkaSettings(bootstrapServers, workerId, config.messaging().kafka());
         LOG.info("evaluator {} (tuneloop {}): model {} ({}), eval limit {}, work dir {}, device {}, {}, allowed"
-                + " prefixes {}, kafka {} group {}", workerId, version, config.model().location(),
-                config.model().id(), config.evalLimit(), config.workDir(), config.device(), storage,
-                s.allowedPrefixes(), bootstrapServers, config.messaging().groupId());
-        store = new ObjectStore(storage);
+                + " prefixes {}, https hosts {}, kafka {} group {}", workerId, version, modelConfig.location(),
+                modelConfig.id(), config.evalLimit(), config.workDir(), deviceConfig.device(), storage,
+                s.allowedPrefixes(), policy.httpsHosts(), bootstrapServers, config.messaging().groupId());
+        store = new ObjectStore(storage, new RetryPolicy(s.retryAttempts(), s.retryInitialBackoff(),
+                s.retryMaxBackoff()));
         publisher = new EventPublisher(kafka, version, Duration.ofSeconds(30));
         metrics.observe(this);
         Thread starter = new Thread(() -> startLoop(kafka, policy), "evaluator-start");
@@ -77,10 +92,10 @@ public class EvaluatorService {
     private void startLoop(KafkaSettings kafka, StoragePolicy policy) {
         try {
             Path dir = resolveModel();
-            QaModel loaded = QaModel.open(dir, Device.fromName(config.device()));
+            QaModel loaded = QaModel.open(dir, Device.fromName(deviceConfig.device()));
             LOG.info("base model loaded once for this process: {}", dir);
             CheckpointEvaluation job = new CheckpointEvaluation(new CheckpointEvaluation.Settings(config.workDir(),
-                    config.model().id(), config.evalLimit(), version), loaded, store, policy, publisher::publish);
+                    modelConfig.id(), config.evalLimit(), version), loaded, store, policy, publisher::publish);
             JobLoop.Handler<CheckpointSaved> handler = (event, handoff) -> {
                 long started = System.nanoTime();
                 CheckpointEvaluation.Outcome outcome = job.evaluate(event, handoff);
@@ -103,8 +118,8 @@ public class EvaluatorService {
     }
 
     private Path resolveModel() throws IOException {
-        EvaluatorConfig.Model m = config.model();
-        return ModelLocator.resolveModel("tuneloop.evaluator.model.location", m.location(), m.cacheDir(),
+        ModelConfig m = modelConfig;
+        return ModelLocator.resolveModel("tuneloop.model.location", m.location(), m.cacheDir(),
                 m.tokenizerDir().orElse(null), Progress.silent());
     }
 

@@ -24,12 +24,12 @@ public class Backends implements QuarkusTestResourceLifecycleManager {
             }
             return Map.of(
                     "kafka.bootstrap.servers", broker.bootstrapServers(),
-                    "tuneloop.evaluator.storage.endpoint", s3.endpoint(),
-                    "tuneloop.evaluator.storage.access-key", S3ProxyServer.ACCESS_KEY,
-                    "tuneloop.evaluator.storage.secret-key", S3ProxyServer.SECRET_KEY,
-                    "tuneloop.evaluator.storage.bucket", Fixtures.BUCKET,
-                    "tuneloop.evaluator.model.location", Fixtures.tinyModel().toString(),
-                    "tuneloop.evaluator.model.id", Fixtures.MODEL_ID,
+                    "tuneloop.storage.endpoint", s3.endpoint(),
+                    "tuneloop.storage.access-key", S3ProxyServer.ACCESS_KEY,
+                    "tuneloop.storage.secret-key", S3ProxyServer.SECRET_KEY,
+                    "tuneloop.storage.bucket", Fixtures.BUCKET,
+                    "tuneloop.model.location", Fixtures.tinyModel().toString(),
+                    "tuneloop.model.id", Fixtures.MODEL_ID,
                     "tuneloop.evaluator.work-dir", Files.createTempDirectory("evaluator-work").toString(),
                     "tuneloop.evaluator.worker-id", "evaluator-app-test");
         } catch (Exception e) {

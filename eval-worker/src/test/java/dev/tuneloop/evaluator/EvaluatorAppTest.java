@@ -27,7 +27,7 @@ class EvaluatorAppTest {
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrap;
 
-    @ConfigProperty(name = "tuneloop.evaluator.storage.endpoint")
+    @ConfigProperty(name = "tuneloop.storage.endpoint")
     String s3Endpoint;
 
     @Test

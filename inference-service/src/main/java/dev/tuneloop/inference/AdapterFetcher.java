@@ -10,7 +10,9 @@ import dev.tuneloop.model.train.ServingPrompt;
 import dev.tuneloop.storage.ChecksumMismatchException;
 import dev.tuneloop.storage.ObjectStore;
 import dev.tuneloop.storage.ObjectUri;
+import dev.tuneloop.storage.PolicyViolationException;
 import dev.tuneloop.storage.StorageException;
+import dev.tuneloop.storage.StoragePolicy;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -31,13 +33,17 @@ import org.slf4j.LoggerFactory;
 public final class AdapterFetcher {
     private static final Logger LOG = LoggerFactory.getLogger(AdapterFetcher.class);
     private final ObjectStore store;
+    private final StoragePolicy policy;
     private final Path workDir;
     private final Qwen2ForCausalLM lm;
     private final long maxAdapterBytes;
     private final Clock clock;
 
-    public AdapterFetcher(ObjectStore store, Path workDir, Qwen2ForCausalLM lm, long maxAdapterBytes, Clock clock) {
+    /** @param policy the bucket and key prefixes adapter files may come from; others are refused unread */
+    public AdapterFetcher(ObjectStore store, StoragePolicy policy, Path workDir, Qwen2ForCausalLM lm,
+            long maxAdapterBytes, Clock clock) {
         this.store = store;
+        this.policy = policy;
         this.workDir = workDir;
         this.lm = lm;
         this.maxAdapterBytes = maxAdapterBytes;
@@ -98,6 +104,11 @@ public final class AdapterFetcher {
             uri = ObjectUri.parse(object.uri());
         } catch (IllegalArgumentException e) {
             throw new AdapterRefusedException(Reason.MISSING_FILE, what + ": " + name + ": " + e.getMessage(), e);
+        }
+        try {
+            policy.requireAllowed(uri);
+        } catch (PolicyViolationException e) {
+            throw new AdapterRefusedException(Reason.NOT_ALLOWED, what + ": " + name + ": " + e.getMessage(), e);
         }
         StoredObject got;
         try {

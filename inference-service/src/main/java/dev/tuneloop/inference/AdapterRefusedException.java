@@ -6,7 +6,9 @@ public final class AdapterRefusedException extends Exception {
 
     /** Why, as the {@code reason} tag of the failed-swap metric. */
     public enum Reason {
-        CHECKSUM, MISSING_FILE, SIZE, TOO_LARGE, DOES_NOT_FIT, BAD_CONFIG, STORAGE
+        CHECKSUM, MISSING_FILE, SIZE, TOO_LARGE, DOES_NOT_FIT, BAD_CONFIG, STORAGE,
+        /** a file outside the configured bucket and prefixes ({@code tuneloop.storage.allowed-prefixes}) */
+        NOT_ALLOWED
     }
 
     private final Reason reason;

@@ -5,35 +5,20 @@ import io.smallrye.config.WithDefault;
 import java.time.Duration;
 import java.util.Optional;
 
-/** Everything the inference service is configured with, under {@code tuneloop.inference.*}; checked at start-up. */
+/**
+ * The inference service's own settings, under {@code tuneloop.inference.*}; checked at start-up. The shared ones are
+ * {@link dev.tuneloop.config.ModelConfig} ({@code tuneloop.model.*}: the base model, loaded once; {@code tiny} needs
+ * {@code tuneloop.model.tokenizer-dir}), {@link dev.tuneloop.config.DeviceConfig} ({@code tuneloop.device}) and
+ * {@link dev.tuneloop.config.StorageConfig} ({@code tuneloop.storage.*}: where the adapters' {@code s3://} URIs point).
+ */
 @ConfigMapping(prefix = "tuneloop.inference")
 public interface InferenceConfig {
-    /**
-     * The base model: a local Hugging Face folder, a hub id ({@code Qwen/Qwen2.5-0.5B-Instruct[@revision]}, fetched
-     * into the Hugging Face cache once; {@code HF_HOME}, {@code HF_TOKEN}, {@code HF_HUB_OFFLINE} honoured), or
-     * {@code tiny} (a random tiny Qwen2 made once under {@link #cacheDir()}, for demos).
-     */
-    @WithDefault("Qwen/Qwen2.5-0.5B-Instruct")
-    String model();
-
-    /** The name clients use for the base model without an adapter; default: the {@link #model()} value. */
+    /** The name clients use for the base model without an adapter; default: {@code tuneloop.model.location}. */
     Optional<String> baseModelName();
 
     /** The name clients ask for to get the promoted adapter; promotions are keyed by it. */
     @WithDefault("qwen-squad")
     String servedModel();
-
-    /** {@code cpu} (the tested path), {@code gpu}, {@code gpu1}, … */
-    @WithDefault("cpu")
-    String device();
-
-    /** Where {@code tiny} is made and cached. */
-    @WithDefault("${user.home}/.cache/tuneloop")
-    String cacheDir();
-
-    /** {@code ../shared/} with the Qwen2.5 tokenizer; only {@code tiny} needs it. */
-    @WithDefault("../shared")
-    String sharedDir();
 
     /** Adapters are downloaded here, read into memory, and the files deleted. */
     @WithDefault("${java.io.tmpdir}/tuneloop-inference")
@@ -43,27 +28,9 @@ public interface InferenceConfig {
     @WithDefault("536870912")
     long maxAdapterBytes();
 
-    Storage storage();
-
     Batching batching();
 
     Limits limits();
-
-    /** The object store the adapters' {@code s3://} URIs point into. */
-    interface Storage {
-        @WithDefault("http://localhost:9000")
-        String endpoint();
-
-        String accessKey();
-
-        String secretKey();
-
-        Optional<String> region();
-
-        /** A bucket name for the client's settings; the promoted URIs name their own bucket. */
-        @WithDefault("tuneloop")
-        String bucket();
-    }
 
     interface Batching {
         /** Requests generated together in one forward pass per token. */

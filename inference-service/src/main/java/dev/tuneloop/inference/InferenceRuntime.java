@@ -1,6 +1,9 @@
 package dev.tuneloop.inference;
 
 import ai.djl.Device;
+import dev.tuneloop.config.DeviceConfig;
+import dev.tuneloop.config.ModelConfig;
+import dev.tuneloop.config.StorageConfig;
 import dev.tuneloop.contracts.Topics;
 import dev.tuneloop.inference.messaging.PromotionConsumer;
 import dev.tuneloop.model.generate.GenerationConfig;
@@ -9,6 +12,8 @@ import dev.tuneloop.model.hub.ModelLocator;
 import dev.tuneloop.model.hub.Progress;
 import dev.tuneloop.model.text.ChatTemplate;
 import dev.tuneloop.storage.ObjectStore;
+import dev.tuneloop.storage.RetryPolicy;
+import dev.tuneloop.storage.StoragePolicy;
 import dev.tuneloop.storage.StorageSettings;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -44,6 +49,9 @@ public class InferenceRuntime {
     }
 
     private final InferenceConfig config;
+    private final ModelConfig modelConfig;
+    private final StorageConfig storageConfig;
+    private final DeviceConfig deviceConfig;
     private final MeterRegistry registry;
     private final String bootstrapServers;
     private volatile QaModel model;
@@ -55,9 +63,13 @@ public class InferenceRuntime {
     private volatile String failure;
     private volatile Instant startedAt;
 
-    public InferenceRuntime(InferenceConfig config, MeterRegistry registry,
+    public InferenceRuntime(InferenceConfig config, ModelConfig modelConfig, StorageConfig storageConfig,
+            DeviceConfig deviceConfig, MeterRegistry registry,
             @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers) {
         this.config = config;
+        this.modelConfig = modelConfig;
+        this.storageConfig = storageConfig;
+        this.deviceConfig = deviceConfig;
         this.registry = registry;
         this.bootstrapServers = bootstrapServers;
     }
@@ -68,7 +80,7 @@ public class InferenceRuntime {
                 config.limits().maxTokens(), config.limits().defaultMaxTokens(), config.limits().answerMaxTokens());
         Batcher.Settings batching = new Batcher.Settings(config.batching().maxBatchSize(),
                 config.batching().maxWait(), config.batching().maxQueue(), config.batching().maxBatchTokens());
-        LOG.info("tuneloop inference: model {}, served model {}, {}, {}, storage {}", config.model(),
+        LOG.info("tuneloop inference: model {}, served model {}, {}, {}, storage {}", modelConfig.location(),
                 config.servedModel(), limits, batching, storageSettings());
         Thread starter = new Thread(() -> start(limits, batching), "tuneloop-startup");
         starter.setDaemon(true);
@@ -79,21 +91,27 @@ public class InferenceRuntime {
         try {
             long t0 = System.nanoTime();
             Path dir = modelDir();
-            QaModel qa = QaModel.open(dir, Device.fromName(config.device()));
+            QaModel qa = QaModel.open(dir, Device.fromName(deviceConfig.device()));
             model = qa;
             List<Long> stopIds = new ArrayList<>(GenerationConfig.eosIds(dir, qa.lm().config()));
             long imEnd = qa.tokenizer().tokenId(ChatTemplate.IM_END);
             if (!stopIds.contains(imEnd)) {
                 stopIds.add(imEnd);
             }
-            LOG.info("base model {} loaded from {} in {} ms", config.model(), dir, (System.nanoTime() - t0) / 1_000_000);
-            store = new ObjectStore(storageSettings());
-            AdapterFetcher fetcher = new AdapterFetcher(store, Path.of(config.workDir()), qa.lm(),
+            LOG.info("base model {} loaded from {} in {} ms", modelConfig.location(), dir,
+                    (System.nanoTime() - t0) / 1_000_000);
+            StorageConfig s = storageConfig;
+            store = new ObjectStore(storageSettings(), new RetryPolicy(s.retryAttempts(), s.retryInitialBackoff(),
+                    s.retryMaxBackoff()));
+            StoragePolicy policy = new StoragePolicy(s.bucket(), s.allowedPrefixes(), List.of());
+            LOG.info("adapters are read only from s3://{}/ under {}", policy.bucket(), policy.allowedPrefixes());
+            AdapterFetcher fetcher = new AdapterFetcher(store, policy, Path.of(config.workDir()), qa.lm(),
                     config.maxAdapterBytes(), Clock.systemUTC());
             follower = new PromotionFollower(config.servedModel(), fetcher, registry, Clock.systemUTC());
             Batcher batcher = new Batcher(qa.lm(), stopIds, batching, registry);
             server = new ModelServer(qa.tokenizer(), batcher, config.servedModel(), follower::current,
-                    ServedAdapter.base(Instant.now()), config.baseModelName().orElse(config.model()), stopIds, limits);
+                    ServedAdapter.base(Instant.now()), config.baseModelName().orElse(modelConfig.location()), stopIds,
+                    limits);
             Counter malformed = Counter.builder("tuneloop.inference.promotions.malformed")
                     .description("promotion records that could not be decoded (skipped)").register(registry);
             Counter restarts = Counter.builder("tuneloop.inference.promotions.consumer.restarts")
@@ -115,12 +133,12 @@ public class InferenceRuntime {
     }
 
     private Path modelDir() throws java.io.IOException {
-        return ModelLocator.resolveModel("tuneloop.inference.model", config.model(), Path.of(config.cacheDir()),
-                Path.of(config.sharedDir()).resolve("models").resolve("qwen2.5-0.5b-instruct"), Progress.standard());
+        return ModelLocator.resolveModel("tuneloop.model.location", modelConfig.location(), modelConfig.cacheDir(),
+                modelConfig.tokenizerDir().orElse(null), Progress.standard());
     }
 
     private StorageSettings storageSettings() {
-        InferenceConfig.Storage s = config.storage();
+        StorageConfig s = storageConfig;
         return new StorageSettings(s.endpoint(), s.accessKey(), s.secretKey(), s.region().orElse(null), s.bucket());
     }
 
@@ -149,7 +167,7 @@ public class InferenceRuntime {
     public ModelServer server() {
         if (!isReady()) {
             throw new NotReadyException(failure != null ? failure
-                    : server == null ? "the base model " + config.model() + " is still loading"
+                    : server == null ? "the base model " + modelConfig.location() + " is still loading"
                     : "the promotions topic is still being read");
         }
         return server;

@@ -46,13 +46,13 @@ public class BrokerStoreAndModel implements QuarkusTestResourceLifecycleManager 
         }
         Map<String, String> config = new HashMap<>();
         config.put("kafka.bootstrap.servers", kafka.bootstrapServers());
-        config.put("tuneloop.inference.model", TestModels.get().modelDir().toString());
+        config.put("tuneloop.model.location", TestModels.get().modelDir().toString());
         config.put("tuneloop.inference.base-model-name", BASE);
         config.put("tuneloop.inference.served-model", SERVED);
-        config.put("tuneloop.inference.storage.endpoint", s3.endpoint());
-        config.put("tuneloop.inference.storage.access-key", S3ProxyServer.ACCESS_KEY);
-        config.put("tuneloop.inference.storage.secret-key", S3ProxyServer.SECRET_KEY);
-        config.put("tuneloop.inference.storage.bucket", BUCKET);
+        config.put("tuneloop.storage.endpoint", s3.endpoint());
+        config.put("tuneloop.storage.access-key", S3ProxyServer.ACCESS_KEY);
+        config.put("tuneloop.storage.secret-key", S3ProxyServer.SECRET_KEY);
+        config.put("tuneloop.storage.bucket", BUCKET);
         try {
             config.put("tuneloop.inference.work-dir", Files.createTempDirectory("tuneloop-inference-work").toString());
         } catch (java.io.IOException e) {

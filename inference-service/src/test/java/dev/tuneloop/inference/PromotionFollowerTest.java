@@ -15,6 +15,7 @@ import dev.tuneloop.model.generate.QaModel;
 import dev.tuneloop.model.text.PromptMode;
 import dev.tuneloop.storage.ObjectStore;
 import dev.tuneloop.storage.S3ProxyServer;
+import dev.tuneloop.storage.StoragePolicy;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,6 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * refused, counted and named while the previous one keeps serving; older generations and other models are ignored.
  */
 class PromotionFollowerTest {
+    static final StoragePolicy RUNS = StoragePolicy.of("tuneloop", "runs/");
     static S3ProxyServer s3;
     static ObjectStore store;
     static QaModel model;
@@ -57,7 +59,7 @@ class PromotionFollowerTest {
     void newerGenerationsSwapAndBadAdaptersAreRefusedWhileThePreviousOneServes() throws Exception {
         TestModels.Models models = TestModels.get();
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        AdapterFetcher fetcher = new AdapterFetcher(store, tmp.resolve("work"), model.lm(), 64L << 20,
+        AdapterFetcher fetcher = new AdapterFetcher(store, RUNS, tmp.resolve("work"), model.lm(), 64L << 20,
                 Clock.systemUTC());
         PromotionFollower follower = new PromotionFollower("qwen-squad", fetcher, registry, Clock.systemUTC());
         assertNull(follower.current(), "nothing promoted yet");
@@ -110,12 +112,31 @@ class PromotionFollowerTest {
 
     @Test
     void anAdapterLargerThanTheLimitIsNotDownloaded() throws Exception {
-        AdapterFetcher fetcher = new AdapterFetcher(store, tmp.resolve("work"), model.lm(), 100, Clock.systemUTC());
+        AdapterFetcher fetcher = new AdapterFetcher(store, RUNS, tmp.resolve("work"), model.lm(), 100, Clock.systemUTC());
         PromotionFollower follower = new PromotionFollower("qwen-squad", fetcher, new SimpleMeterRegistry(),
                 Clock.systemUTC());
         AdapterPromoted a = TestModels.upload(store, TestModels.get().adapterA(), "s3://tuneloop/runs/big/ckpt-1/",
                 "qwen-squad", 1, 71.5);
         refused(follower, "big", a, Reason.TOO_LARGE, "max-adapter-bytes 100", null);
+    }
+
+    @Test
+    void adapterFilesOutsideTheBucketsRunsPrefixAreRefusedUnread() throws Exception {
+        AdapterFetcher fetcher = new AdapterFetcher(store, RUNS, tmp.resolve("work"), model.lm(), 64L << 20,
+                Clock.systemUTC());
+        PromotionFollower follower = new PromotionFollower("qwen-squad", fetcher, new SimpleMeterRegistry(),
+                Clock.systemUTC());
+        AdapterPromoted a = TestModels.upload(store, TestModels.get().adapterA(), "s3://tuneloop/runs/run-p/ckpt-1/",
+                "qwen-squad", 1, 71.5);
+        long generation = 0;
+        for (String elsewhere : new String[] {"s3://tuneloop/datasets/", "s3://other-bucket/runs/"}) {
+            Map<String, StoredObject> moved = new TreeMap<>();
+            a.files().forEach((name, o) -> moved.put(name, new StoredObject(elsewhere + name, o.sha256(), o.size())));
+            refused(follower, "run-p", TestModels.promotion("qwen-squad", ++generation, moved, 71.5),
+                    Reason.NOT_ALLOWED, "location '" + elsewhere, null);
+        }
+        assertEquals(Outcome.SWAPPED, follower.offer("run-p", TestModels.promotion("qwen-squad", 3, a.files(), 71.5)),
+                "the same files under runs/ are served");
     }
 
     private static void refused(PromotionFollower follower, String run, AdapterPromoted promotion, Reason reason,

@@ -5,6 +5,7 @@ import dev.tuneloop.orchestrator.messaging.EventConsumer;
 import dev.tuneloop.orchestrator.messaging.EventPublisher;
 import dev.tuneloop.orchestrator.state.RunRegistry;
 import dev.tuneloop.storage.ObjectStore;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
@@ -54,12 +55,16 @@ public class EventLoop {
                 .description("runs known to the orchestrator").register(meters);
         Gauge.builder("tuneloop.orchestrator.live", consumer, c -> c.isLive() ? 1 : 0)
                 .description("1 once the state is rebuilt from the topics").register(meters);
+        Gauge.builder("tuneloop.orchestrator.broker.unavailable", consumer, c -> c.brokerUnavailable() ? 1 : 0)
+                .description("1 while the event consumer has no connection to the Kafka broker").register(meters);
+        FunctionCounter.builder("tuneloop.orchestrator.publish.failures", publisher, EventPublisher::failures)
+                .description("events or dead letters the broker did not acknowledge").register(meters);
     }
 
     void start(@Observes StartupEvent event) {
         LOG.info("orchestrator: served model {}, promotion margin {} F1, keep last {} checkpoints, storage {}, "
                 + "runs under {}, dataset triggers {}", config.servedModel(), config.promotionMargin(),
-                config.keepLastCheckpoints(), store.settings(), config.storage().runsPrefix(),
+                config.keepLastCheckpoints(), store.settings(), config.runsPrefix(),
                 config.triggers().keySet());
         thread.start();
     }
@@ -78,6 +83,11 @@ public class EventLoop {
 
     public String status() {
         return consumer.status();
+    }
+
+    /** True while the event consumer has no connection to the broker (see {@link EventConsumer#brokerUnavailable}). */
+    public boolean brokerUnavailable() {
+        return consumer.brokerUnavailable();
     }
 
     /** Refuses requests until the state is rebuilt: an answer from half the history would be wrong. */

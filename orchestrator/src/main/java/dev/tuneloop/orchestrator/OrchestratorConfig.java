@@ -5,9 +5,11 @@ import io.smallrye.config.WithDefault;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
-/** Everything the orchestrator is configured with, under {@code tuneloop.orchestrator.*}; validated at start-up. */
+/**
+ * Everything the orchestrator is configured with, under {@code tuneloop.orchestrator.*}; validated at start-up. The
+ * object store is the shared {@link dev.tuneloop.config.StorageConfig} ({@code tuneloop.storage.*}).
+ */
 @ConfigMapping(prefix = "tuneloop.orchestrator")
 public interface OrchestratorConfig {
     /** The name clients ask the model server for; promotions are keyed by it. */
@@ -40,7 +42,12 @@ public interface OrchestratorConfig {
     /** Default hyper-parameters for {@code POST /runs} fields left out. */
     HyperParameterDefaults defaults();
 
-    Storage storage();
+    /**
+     * Folder of the storage bucket under which every run keeps its objects
+     * ({@code s3://<bucket>/<runs-prefix><run id>/}); deleting a run deletes that folder.
+     */
+    @WithDefault("runs/")
+    String runsPrefix();
 
     /**
      * Retraining triggers, keyed by {@code bucket/prefix} (quote the key: {@code triggers."tuneloop/datasets/squad/"}):
@@ -64,26 +71,6 @@ public interface OrchestratorConfig {
         boolean fromPromoted();
 
         HyperParameterDefaults hyperParameters();
-    }
-
-    /** The object store holding run folders ({@code s3://<bucket>/<runs-prefix><run id>/}). */
-    interface Storage {
-        /** {@code http(s)://host:port} of the S3 API. */
-        @WithDefault("http://localhost:9000")
-        String endpoint();
-
-        String accessKey();
-
-        String secretKey();
-
-        Optional<String> region();
-
-        @WithDefault("tuneloop")
-        String bucket();
-
-        /** Folder under which every run keeps its objects; deleting a run deletes {@code <prefix><run id>/}. */
-        @WithDefault("runs/")
-        String runsPrefix();
     }
 
     /** Field by field the trainer's settings (see {@code dev.tuneloop.contracts.HyperParameters}). */
@@ -133,7 +120,8 @@ public interface OrchestratorConfig {
         @WithDefault("0")
         int evalLimit();
 
-        @WithDefault("chat")
+        /** {@code context} (passage and question) or {@code question-only}: the trainer's prompt modes. */
+        @WithDefault("context")
         String promptMode();
 
         @WithDefault("42")

@@ -18,6 +18,7 @@ public class StateReadiness implements HealthCheck {
         return HealthCheckResponse.named("event-sourced state")
                 .status(events.isLive())
                 .withData("consumer", events.status())
+                .withData("brokerUnavailable", events.brokerUnavailable())
                 .build();
     }
 }

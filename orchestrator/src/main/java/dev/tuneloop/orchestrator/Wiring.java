@@ -1,16 +1,20 @@
 package dev.tuneloop.orchestrator;
 
+import dev.tuneloop.config.StorageConfig;
 import dev.tuneloop.contracts.HyperParameters;
 import dev.tuneloop.orchestrator.messaging.EventPublisher;
 import dev.tuneloop.orchestrator.state.PromotionPolicy;
 import dev.tuneloop.orchestrator.state.RunRegistry;
 import dev.tuneloop.storage.ObjectStore;
+import dev.tuneloop.storage.StoragePolicy;
 import dev.tuneloop.storage.StorageSettings;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 import java.time.Clock;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,10 +42,24 @@ public class Wiring {
 
     @Produces
     @Singleton
-    ObjectStore store(OrchestratorConfig config) {
-        OrchestratorConfig.Storage s = config.storage();
+    ObjectStore store(StorageConfig s) {
         return new ObjectStore(new StorageSettings(s.endpoint(), s.accessKey(), s.secretKey(),
                 s.region().orElse(null), s.bucket()));
+    }
+
+    /**
+     * Where runs may read data from: the configured bucket under {@code tuneloop.storage.allowed-prefixes}, and
+     * {@code https://} hosts on {@code tuneloop.storage.allowed-https-hosts} (none by default). The workers apply
+     * the same keys before they download.
+     */
+    @Produces
+    @Singleton
+    StoragePolicy dataPolicy(StorageConfig s) {
+        StoragePolicy policy = new StoragePolicy(s.bucket(), s.allowedPrefixes(),
+                s.allowedHttpsHosts().orElse(List.of()));
+        LOG.info("runs may read s3://{}/ under {} and https hosts {}", policy.bucket(), policy.allowedPrefixes(),
+                policy.httpsHosts());
+        return policy;
     }
 
     void close(@Disposes ObjectStore store) {
@@ -58,7 +76,7 @@ public class Wiring {
     @Produces
     @Singleton
     CheckpointPruner pruner(RunRegistry registry, ObjectStore store, OrchestratorConfig config) {
-        return new CheckpointPruner(registry, store, config.storage().runsPrefix());
+        return new CheckpointPruner(registry, store, config.runsPrefix());
     }
 
     @Produces
@@ -90,7 +108,7 @@ public class Wiring {
     @Singleton
     RunCommands commands(RunRegistry registry, EventPublisher publisher, ObjectStore store,
             OrchestratorConfig config) {
-        return new RunCommands(registry, publisher::publish, store, config.storage().runsPrefix(), config.version(),
+        return new RunCommands(registry, publisher::publish, store, config.runsPrefix(), config.version(),
                 Clock.systemUTC());
     }
 }

@@ -35,10 +35,10 @@ public class BrokerAndStore implements QuarkusTestResourceLifecycleManager {
                 "s3://tuneloop/eval/dev-12.jsonl",
                 "tuneloop.orchestrator.triggers.\"tuneloop/datasets/squad/\".hyper-parameters.epochs", "1",
                 "kafka.bootstrap.servers", kafka.bootstrapServers(),
-                "tuneloop.orchestrator.storage.endpoint", s3Endpoint,
-                "tuneloop.orchestrator.storage.access-key", S3ProxyServer.ACCESS_KEY,
-                "tuneloop.orchestrator.storage.secret-key", S3ProxyServer.SECRET_KEY,
-                "tuneloop.orchestrator.storage.bucket", BUCKET);
+                "tuneloop.storage.endpoint", s3Endpoint,
+                "tuneloop.storage.access-key", S3ProxyServer.ACCESS_KEY,
+                "tuneloop.storage.secret-key", S3ProxyServer.SECRET_KEY,
+                "tuneloop.storage.bucket", BUCKET);
     }
 
     @Override
@@ -54,6 +54,11 @@ public class BrokerAndStore implements QuarkusTestResourceLifecycleManager {
                 kafka.stop();
             }
         }
+    }
+
+    /** The running broker, for tests that stop and restart it. */
+    public static KafkaBroker broker() {
+        return kafka;
     }
 
     public static String bootstrapServers() {

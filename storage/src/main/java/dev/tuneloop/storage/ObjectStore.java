@@ -28,6 +28,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.DigestInputStream;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -70,6 +71,20 @@ public final class ObjectStore implements AutoCloseable {
 
     public StorageSettings settings() {
         return settings;
+    }
+
+    /**
+     * Transient failures seen so far: for metrics and status, so an outage of the store shows outside the logs.
+     *
+     * @param retries calls tried again after a transient failure (connection refused or reset, timeout, HTTP 5xx)
+     * @param failedCalls calls that failed for good (not transient, or out of attempts)
+     * @param lastTransientFailure the latest transient failure (operation, URI, attempt, cause); {@code null} if none
+     * @param lastTransientFailureAt when it happened; {@code null} if never
+     */
+    public record Stats(long retries, long failedCalls, String lastTransientFailure, Instant lastTransientFailureAt) {}
+
+    public Stats stats() {
+        return retrier.stats();
     }
 
     /** {@code key} in the configured bucket. */

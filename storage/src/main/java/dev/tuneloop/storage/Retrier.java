@@ -9,6 +9,8 @@ import java.net.ConnectException;
 import java.net.SocketTimeoutException;
 import java.nio.file.FileSystemException;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -25,6 +27,10 @@ final class Retrier {
 
     private final RetryPolicy retry;
     private final String endpoint;
+    private final LongAdder retries = new LongAdder();
+    private final LongAdder failedCalls = new LongAdder();
+    private volatile String lastFailure;
+    private volatile Instant lastFailureAt;
 
     Retrier(RetryPolicy retry, String endpoint) {
         this.retry = retry;
@@ -44,9 +50,17 @@ final class Retrier {
                 throw e;
             } catch (Exception e) {
                 int status = httpStatus(e);
-                if (!isTransient(e, status) || attempt >= retry.maxAttempts()) {
+                boolean isTransient = isTransient(e, status);
+                if (isTransient) {
+                    lastFailure = operation + " " + uri + " (attempt " + attempt + "/" + retry.maxAttempts() + "): "
+                            + describe(e, status);
+                    lastFailureAt = Instant.now();
+                }
+                if (!isTransient || attempt >= retry.maxAttempts()) {
+                    failedCalls.increment();
                     throw new StorageException(operation, uri, attempt, status, errorCode(e), describe(e, status), e);
                 }
+                retries.increment();
                 Duration pause = retry.backoffAfter(attempt);
                 LOG.warn("{} {} failed (attempt {}/{}), retrying in {} ms: {}", operation, uri, attempt,
                         retry.maxAttempts(), pause.toMillis(), describe(e, status));
@@ -59,6 +73,11 @@ final class Retrier {
                 }
             }
         }
+    }
+
+    /** What the retries saw so far, for metrics and status. */
+    ObjectStore.Stats stats() {
+        return new ObjectStore.Stats(retries.sum(), failedCalls.sum(), lastFailure, lastFailureAt);
     }
 
     private static boolean isTransient(Exception e, int status) {

@@ -14,6 +14,9 @@ import java.util.Locale;
  * @param httpsHosts hosts {@code https://} URLs may point at: {@code host} (port 443) or {@code host:port}
  */
 public record StoragePolicy(String bucket, List<String> allowedPrefixes, List<String> httpsHosts) {
+    /** The services' configuration key of {@link #httpsHosts()} (env {@code TUNELOOP_STORAGE_ALLOWED_HTTPS_HOSTS}). */
+    public static final String HTTPS_HOSTS_KEY = "tuneloop.storage.allowed-https-hosts";
+
     public StoragePolicy {
         ObjectUri.requireValidBucket(bucket, "StoragePolicy.bucket " + bucket);
         if (allowedPrefixes == null || allowedPrefixes.isEmpty()) {
@@ -62,7 +65,9 @@ public record StoragePolicy(String bucket, List<String> allowedPrefixes, List<St
             throw new PolicyViolationException(url, "only https:// URLs are allowed, got scheme " + parsed.getScheme());
         }
         if (parsed.getRawUserInfo() != null) {
-            throw new PolicyViolationException(url, "credentials in the URL are not allowed");
+            // the message names the URL without the credentials: they must not reach logs or error bodies
+            throw new PolicyViolationException(url.replace(parsed.getRawUserInfo() + "@", "****@"),
+                    "credentials in the URL are not allowed");
         }
         if (parsed.getHost() == null) {
             throw new PolicyViolationException(url, "the URL has no host");
@@ -77,8 +82,9 @@ public record StoragePolicy(String bucket, List<String> allowedPrefixes, List<St
         String entry = parsed.getPort() < 0 || parsed.getPort() == 443 ? host : host + ":" + parsed.getPort();
         if (!httpsHosts.contains(entry)) {
             throw new PolicyViolationException(url, httpsHosts.isEmpty()
-                    ? "no https host is allowed (the allow-list is empty)"
-                    : "host '" + entry + "' is not in the https allow-list " + httpsHosts);
+                    ? "host '" + entry + "' is not allowed: no https host is (the allow-list "
+                            + HTTPS_HOSTS_KEY + " is empty)"
+                    : "host '" + entry + "' is not in the https allow-list " + HTTPS_HOSTS_KEY + "=" + httpsHosts);
         }
         return parsed;
     }

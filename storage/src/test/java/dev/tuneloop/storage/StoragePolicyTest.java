@@ -59,7 +59,8 @@ class StoragePolicyTest {
     void httpsIsClosedByDefault() {
         PolicyViolationException e = assertThrows(PolicyViolationException.class,
                 () -> policy.requireAllowedHttps("https://huggingface.co/datasets/squad/train.json"));
-        assertEquals("no https host is allowed (the allow-list is empty)", e.rule());
+        assertEquals("host 'huggingface.co' is not allowed: no https host is (the allow-list"
+                + " tuneloop.storage.allowed-https-hosts is empty)", e.rule());
     }
 
     @Test
@@ -76,7 +77,10 @@ class StoragePolicyTest {
         assertRule(open, "https://data.example.org.evil.net/x", "is not in");
         assertRule(open, "http://data.example.org/x", "only https:// URLs are allowed, got scheme http");
         assertRule(open, "s3://tuneloop/runs/x", "only https:// URLs are allowed, got scheme s3");
-        assertRule(open, "https://user:pw@data.example.org/x", "credentials in the URL are not allowed");
+        PolicyViolationException withSecret = assertThrows(PolicyViolationException.class,
+                () -> open.requireAllowedHttps("https://user:s3cr3t-pw@data.example.org/x"));
+        assertEquals("location 'https://****@data.example.org/x' is not allowed: credentials in the URL are not"
+                + " allowed", withSecret.getMessage(), "the message must not repeat the credentials");
         assertRule(open, "https://data.example.org/a/../../etc/passwd", "'..' segment");
         assertRule(open, "https://data.example.org/a/%2e%2e/etc", "'..' segment");
         assertRule(open, "https://data example.org/x", "not a valid URL");

@@ -55,6 +55,9 @@ public class TrainerHealth {
             JobLoop.Status s = service.loopStatus().get();
             boolean polling = s.running() && s.lastPoll() != null
                     && s.lastPoll().isAfter(Instant.now().minus(POLL_STALE));
+            service.storageStats().filter(st -> st.lastTransientFailure() != null).ifPresent(st -> b
+                    .withData("storageRetries", st.retries())
+                    .withData("lastStorageFailure", st.lastTransientFailureAt() + " " + st.lastTransientFailure()));
             return b.status(polling).withData("assignedPartitions", s.assignedPartitions())
                     .withData("currentRun", s.currentRunId() == null ? "none" : s.currentRunId())
                     .withData("lag", s.lag()).build();

@@ -8,6 +8,7 @@ import dev.tuneloop.contracts.TrainingProgressed;
 import dev.tuneloop.contracts.TrainingStarted;
 import dev.tuneloop.messaging.EventPublisher;
 import dev.tuneloop.messaging.JobLoop;
+import dev.tuneloop.storage.ObjectStore;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -18,7 +19,9 @@ import java.util.function.ToLongFunction;
 /**
  * Prometheus metrics ({@code /q/metrics}), derived from the events the worker publishes and the loop's status:
  * {@code tuneloop_trainer_jobs_total{outcome}}, {@code tuneloop_trainer_steps_per_second},
- * {@code tuneloop_trainer_job_running}, {@code tuneloop_trainer_consumer_lag} and the loop's counters.
+ * {@code tuneloop_trainer_job_running}, {@code tuneloop_trainer_consumer_lag}, the loop's counters, failed publishes
+ * ({@code tuneloop_trainer_publish_failures_total}) and the storage client's
+ * {@code tuneloop_trainer_storage_retries_total} / {@code tuneloop_trainer_storage_failures_total}.
  */
 @ApplicationScoped
 public class TrainerMetrics {
@@ -47,6 +50,17 @@ public class TrainerMetrics {
         counter(service, "tuneloop.trainer.handoffs", "jobs handed to another worker", JobLoop.Status::handedOff);
         counter(service, "tuneloop.trainer.retries", "jobs retried after an infrastructure failure",
                 JobLoop.Status::jobsRetried);
+        FunctionCounter.builder("tuneloop.trainer.publish.failures", publisher, EventPublisher::failures)
+                .description("events the broker did not acknowledge in time (progress is dropped, anything else "
+                        + "retries the job)")
+                .register(registry);
+        FunctionCounter.builder("tuneloop.trainer.storage.retries", service,
+                        s -> s.storageStats().map(ObjectStore.Stats::retries).orElse(0L))
+                .description("storage calls tried again after a transient failure (the store was unreachable)")
+                .register(registry);
+        FunctionCounter.builder("tuneloop.trainer.storage.failures", service,
+                        s -> s.storageStats().map(ObjectStore.Stats::failedCalls).orElse(0L))
+                .description("storage calls that failed for good").register(registry);
     }
 
     private void counter(TrainerService service, String name, String description, ToLongFunction<JobLoop.Status> f) {

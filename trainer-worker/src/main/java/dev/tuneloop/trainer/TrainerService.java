@@ -1,12 +1,16 @@
 package dev.tuneloop.trainer;
 
 import ai.djl.Device;
+import dev.tuneloop.config.DeviceConfig;
+import dev.tuneloop.config.ModelConfig;
+import dev.tuneloop.config.StorageConfig;
 import dev.tuneloop.messaging.EventPublisher;
 import dev.tuneloop.messaging.JobLoop;
 import dev.tuneloop.messaging.KafkaSettings;
 import dev.tuneloop.model.hub.ModelLocator;
 import dev.tuneloop.model.hub.Progress;
 import dev.tuneloop.storage.ObjectStore;
+import dev.tuneloop.storage.RetryPolicy;
 import dev.tuneloop.storage.StoragePolicy;
 import dev.tuneloop.storage.StorageSettings;
 import dev.tuneloop.trainer.job.CancelRequests;
@@ -39,6 +43,15 @@ public class TrainerService {
     TrainerConfig config;
 
     @Inject
+    StorageConfig storageConfig;
+
+    @Inject
+    ModelConfig modelConfig;
+
+    @Inject
+    DeviceConfig deviceConfig;
+
+    @Inject
     TrainerMetrics metrics;
 
     @ConfigProperty(name = "kafka.bootstrap.servers")
@@ -47,7 +60,7 @@ public class TrainerService {
     @ConfigProperty(name = "quarkus.application.version", defaultValue = "unknown")
     String version;
 
-    private ObjectStore store;
+    private volatile ObjectStore store;
     private EventPublisher publisher;
     private volatile TrainerMessaging messaging;
     private volatile Path modelDir;
@@ -56,16 +69,18 @@ public class TrainerService {
 
     void start(@Observes StartupEvent event) {
         String workerId = config.workerId().orElseGet(TrainerService::defaultWorkerId);
-        TrainerConfig.Storage s = config.storage();
+        StorageConfig s = storageConfig;
         StorageSettings storage = new StorageSettings(s.endpoint(), s.accessKey(), s.secretKey(),
                 s.region().orElse(null), s.bucket());
-        StoragePolicy policy = new StoragePolicy(s.bucket(), s.allowedPrefixes(), List.of());
+        StoragePolicy policy = new StoragePolicy(s.bucket(), s.allowedPrefixes(),
+                s.allowedHttpsHosts().orElse(List.of()));
         KafkaSettings kafka = new KafkaSettings(bootstrapServers, workerId, config.messaging().kafka());
         LOG.info("trainer {} (tuneloop {}): model {} ({}@{}), work dir {}, device {}, {}, allowed prefixes {},"
-                + " kafka {} group {}", workerId, version, config.model().location(), config.model().id(),
-                config.model().revision(), config.workDir(), config.device(), storage, s.allowedPrefixes(),
-                bootstrapServers, config.messaging().groupId());
-        store = new ObjectStore(storage);
+                + " https hosts {}, kafka {} group {}", workerId, version, modelConfig.location(), modelConfig.id(),
+                modelConfig.revision(), config.workDir(), deviceConfig.device(), storage, s.allowedPrefixes(),
+                policy.httpsHosts(), bootstrapServers, config.messaging().groupId());
+        store = new ObjectStore(storage, new RetryPolicy(s.retryAttempts(), s.retryInitialBackoff(),
+                s.retryMaxBackoff()));
         publisher = new EventPublisher(kafka, version, Duration.ofSeconds(30));
         metrics.observe(publisher, this);
         Thread starter = new Thread(() -> startLoop(kafka, workerId, policy), "trainer-start");
@@ -76,8 +91,8 @@ public class TrainerService {
     private void startLoop(KafkaSettings kafka, String workerId, StoragePolicy policy) {
         try {
             Path dir = resolveModel();
-            TrainingJob.Settings settings = new TrainingJob.Settings(config.workDir(), workerId, config.model().id(),
-                    config.model().revision(), dir, Device.fromName(config.device()),
+            TrainingJob.Settings settings = new TrainingJob.Settings(config.workDir(), workerId, modelConfig.id(),
+                    modelConfig.revision(), dir, Device.fromName(deviceConfig.device()),
                     config.messaging().progressInterval(), version);
             CancelRequests cancels = new CancelRequests();
             TrainingJob job = new TrainingJob(settings, store, policy, cancels, publisher::publish);
@@ -99,8 +114,8 @@ public class TrainerService {
     }
 
     private Path resolveModel() throws IOException {
-        TrainerConfig.Model m = config.model();
-        return ModelLocator.resolveModel("tuneloop.trainer.model.location", m.location(), m.cacheDir(),
+        ModelConfig m = modelConfig;
+        return ModelLocator.resolveModel("tuneloop.model.location", m.location(), m.cacheDir(),
                 m.tokenizerDir().orElse(null), Progress.silent());
     }
 
@@ -133,6 +148,12 @@ public class TrainerService {
     public boolean watcherRunning() {
         TrainerMessaging m = messaging;
         return m != null && m.watcherRunning();
+    }
+
+    /** Transient storage failures and retries since start; empty before start-up. */
+    public Optional<ObjectStore.Stats> storageStats() {
+        ObjectStore s = store;
+        return s == null ? Optional.empty() : Optional.of(s.stats());
     }
 
     public Optional<Path> modelDir() {

@@ -24,13 +24,13 @@ public class Backends implements QuarkusTestResourceLifecycleManager {
             }
             return Map.of(
                     "kafka.bootstrap.servers", broker.bootstrapServers(),
-                    "tuneloop.trainer.storage.endpoint", s3.endpoint(),
-                    "tuneloop.trainer.storage.access-key", S3ProxyServer.ACCESS_KEY,
-                    "tuneloop.trainer.storage.secret-key", S3ProxyServer.SECRET_KEY,
-                    "tuneloop.trainer.storage.bucket", Fixtures.BUCKET,
-                    "tuneloop.trainer.model.location", Fixtures.tinyModel().toString(),
-                    "tuneloop.trainer.model.id", Fixtures.MODEL_ID,
-                    "tuneloop.trainer.model.revision", Fixtures.MODEL_REVISION,
+                    "tuneloop.storage.endpoint", s3.endpoint(),
+                    "tuneloop.storage.access-key", S3ProxyServer.ACCESS_KEY,
+                    "tuneloop.storage.secret-key", S3ProxyServer.SECRET_KEY,
+                    "tuneloop.storage.bucket", Fixtures.BUCKET,
+                    "tuneloop.model.location", Fixtures.tinyModel().toString(),
+                    "tuneloop.model.id", Fixtures.MODEL_ID,
+                    "tuneloop.model.revision", Fixtures.MODEL_REVISION,
                     "tuneloop.trainer.work-dir", Files.createTempDirectory("trainer-work").toString(),
                     "tuneloop.trainer.worker-id", "trainer-app-test");
         } catch (Exception e) {

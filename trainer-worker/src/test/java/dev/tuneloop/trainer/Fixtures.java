@@ -57,7 +57,21 @@ public final class Fixtures {
 
     public static EventEnvelope<TrainingRequested> request(String runId, HyperParameters hp, String trainUri,
             String datasetSha256) {
+        return request(runId, hp, trainUri, datasetSha256, null);
+    }
+
+    /** A request that starts from the adapter folder {@code initAdapter} ({@code s3://…/}; null = fresh LoRA). */
+    public static EventEnvelope<TrainingRequested> request(String runId, HyperParameters hp, String trainUri,
+            String datasetSha256, String initAdapter) {
         return EventEnvelope.create(runId, new Lineage(datasetSha256, MODEL_ID, MODEL_REVISION, "test"),
-                new TrainingRequested(MODEL_ID, MODEL_REVISION, trainUri, EVAL_URI, hp, null), Instant.now());
+                new TrainingRequested(MODEL_ID, MODEL_REVISION, trainUri, EVAL_URI, hp, initAdapter), Instant.now());
+    }
+
+    /**
+     * The golden fixture's PEFT adapter (r 4, alpha 8, dropout 0.05, all seven projections, random non-zero A and
+     * B), made for a tiny Qwen2 with {@link #tinyModel}'s projection shapes (hidden 64, intermediate 160, 2 layers).
+     */
+    public static Path goldenAdapter() {
+        return shared("fixtures/qwen2-tiny-golden/adapter");
     }
 }

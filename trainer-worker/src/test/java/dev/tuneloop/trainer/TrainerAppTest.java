@@ -25,6 +25,8 @@ class TrainerAppTest {
                 .body("checks[0].data.model", containsString("model"));
         given().get("/q/metrics").then().statusCode(200)
                 .body(containsString("tuneloop_trainer_consumer_lag"))
-                .body(containsString("tuneloop_trainer_job_running"));
+                .body(containsString("tuneloop_trainer_job_running"))
+                .body(containsString("tuneloop_trainer_storage_retries_total"))
+                .body(containsString("tuneloop_trainer_storage_failures_total"));
     }
 }

@@ -5,16 +5,20 @@ import dev.tuneloop.contracts.EventEnvelope;
 import dev.tuneloop.contracts.Topics;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -38,11 +42,20 @@ public final class EventPublisher implements AutoCloseable {
     private final String tuneloopVersion;
     private final Duration timeout;
     private final List<Consumer<EventEnvelope<?>>> listeners = new CopyOnWriteArrayList<>();
+    private final LongAdder failures = new LongAdder();
+    private volatile String lastFailure;
 
-    /** @param timeout how long {@link #publish} waits for the acknowledgement before it throws */
+    /**
+     * @param timeout how long {@link #publish} may wait for the broker: at most this for metadata (an unreachable
+     *     broker), then this for the acknowledgement; the producer gives a record up at the same time as the caller
+     *     (delivery timeout), so a publish that threw is not delivered late behind a retried one
+     */
     public EventPublisher(KafkaSettings settings, String tuneloopVersion, Duration timeout) {
+        int millis = Math.toIntExact(timeout.toMillis());
         this.producer = new KafkaProducer<>(
-                settings.properties(Map.of("acks", "all", "enable.idempotence", "true"), "-producer"),
+                settings.properties(Map.of("acks", "all", "enable.idempotence", "true",
+                        "max.block.ms", millis, "request.timeout.ms", millis, "linger.ms", 0,
+                        "delivery.timeout.ms", millis + 1000), "-producer"),
                 new StringSerializer(), new ByteArraySerializer());
         this.tuneloopVersion = tuneloopVersion;
         this.timeout = timeout;
@@ -79,17 +92,37 @@ public final class EventPublisher implements AutoCloseable {
         send(letter, "dead letter of " + record.topic() + "-" + record.partition() + "@" + record.offset());
     }
 
+    /** Publishes that failed (no acknowledgement in time, broker unreachable, …) since start: for metrics. */
+    public long failures() {
+        return failures.sum();
+    }
+
+    /** When and why the latest publish failed; empty if none did. */
+    public Optional<String> lastFailure() {
+        return Optional.ofNullable(lastFailure);
+    }
+
     private void send(ProducerRecord<String, byte[]> record, String what) {
         try {
-            producer.send(record).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            // Waits a little longer than the producer's delivery timeout: its verdict decides, not a race.
+            producer.send(record).get(timeout.toMillis() + 2000, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
-            throw new PublishException("cannot publish " + what + ": " + e.getCause(), e.getCause());
+            throw failed(new PublishException("cannot publish " + what + ": " + e.getCause(), e.getCause()));
         } catch (TimeoutException e) {
-            throw new PublishException("cannot publish " + what + ": no acknowledgement within " + timeout, e);
+            throw failed(new PublishException("cannot publish " + what + ": no acknowledgement within " + timeout,
+                    e));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new PublishException("interrupted while publishing " + what, e);
+            throw failed(new PublishException("interrupted while publishing " + what, e));
+        } catch (KafkaException e) {
+            throw failed(new PublishException("cannot publish " + what + ": " + e, e));
         }
+    }
+
+    private PublishException failed(PublishException e) {
+        failures.increment();
+        lastFailure = Instant.now() + " " + e.getMessage();
+        return e;
     }
 
     private static byte[] utf8(String s) {

@@ -39,8 +39,8 @@ class ChartLintTest {
         assertTrue(inS3.getMessage().contains("secretKey"), inS3.getMessage());
 
         IllegalStateException inConfig = assertThrows(IllegalStateException.class,
-                () -> CHART.render(Map.of("trainer.config.TUNELOOP_S3_SECRET_KEY", "hunter2")));
-        assertTrue(inConfig.getMessage().contains("trainer.config.TUNELOOP_S3_SECRET_KEY looks like a credential"),
+                () -> CHART.render(Map.of("trainer.config.TUNELOOP_STORAGE_SECRET_KEY", "hunter2")));
+        assertTrue(inConfig.getMessage().contains("trainer.config.TUNELOOP_STORAGE_SECRET_KEY looks like a credential"),
                 inConfig.getMessage());
 
         IllegalStateException token = assertThrows(IllegalStateException.class,
@@ -50,11 +50,11 @@ class ChartLintTest {
 
     @Test
     void settingsThatOnlyContainACredentialWordAreAccepted() {
-        Rendered rendered = CHART.render(Map.of("inference.config.TUNELOOP_INFERENCE_MAX_TOKENS", "256",
+        Rendered rendered = CHART.render(Map.of("inference.config.TUNELOOP_INFERENCE_LIMITS_MAX_TOKENS", "256",
                 "trainer.config.TUNELOOP_TRAINER_PASSES", "3"));
 
         assertEquals("256", rendered.one("ConfigMap", "tl-tuneloop-inference")
-                .path("data").path("TUNELOOP_INFERENCE_MAX_TOKENS").asText());
+                .path("data").path("TUNELOOP_INFERENCE_LIMITS_MAX_TOKENS").asText());
     }
 
     @Test

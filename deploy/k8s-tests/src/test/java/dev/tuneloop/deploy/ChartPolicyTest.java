@@ -107,7 +107,7 @@ class ChartPolicyTest {
             JsonNode env = d.at("/spec/template/spec/containers/0/env");
             Map<String, JsonNode> byName = new HashMap<>();
             env.forEach(e -> byName.put(e.path("name").asText(), e));
-            for (String name : List.of("TUNELOOP_S3_ACCESS_KEY", "TUNELOOP_S3_SECRET_KEY")) {
+            for (String name : List.of("TUNELOOP_STORAGE_ACCESS_KEY", "TUNELOOP_STORAGE_SECRET_KEY")) {
                 JsonNode ref = byName.get(name);
                 assertTrue(ref != null && ref.at("/valueFrom/secretKeyRef/name").isTextual() && !ref.has("value"),
                         d.at("/metadata/name").asText() + ": " + name + " must come from a secretKeyRef, got " + ref);
@@ -128,7 +128,7 @@ class ChartPolicyTest {
                 "model.hfTokenSecret.name", "hub"));
         ObjectNode trainer = rendered.one("Deployment", "tl-tuneloop-trainer");
         String env = trainer.at("/spec/template/spec/containers/0/env").toString();
-        assertTrue(env.contains("{\"name\":\"TUNELOOP_S3_ACCESS_KEY\",\"valueFrom\":{\"secretKeyRef\":"
+        assertTrue(env.contains("{\"name\":\"TUNELOOP_STORAGE_ACCESS_KEY\",\"valueFrom\":{\"secretKeyRef\":"
                 + "{\"name\":\"prod-s3\",\"key\":\"AWS_ACCESS_KEY_ID\"}}}"), env);
         assertTrue(env.contains("{\"name\":\"HF_TOKEN\",\"valueFrom\":{\"secretKeyRef\":{\"name\":\"hub\",\"key\":\"token\"}}}"),
                 env);

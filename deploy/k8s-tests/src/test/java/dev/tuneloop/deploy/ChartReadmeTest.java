@@ -71,8 +71,8 @@ class ChartReadmeTest {
             d.at("/spec/template/spec/containers/0/env").forEach(e -> set.add(e.path("name").asText()));
         }
         // all-features.yaml's own <component>.config entries
-        set.remove("TUNELOOP_ORCHESTRATOR_MAX_PARALLEL_RUNS");
-        set.remove("TUNELOOP_INFERENCE_MAX_TOKENS");
+        set.remove("TUNELOOP_ORCHESTRATOR_PROMOTION_MARGIN");
+        set.remove("TUNELOOP_INFERENCE_LIMITS_MAX_TOKENS");
 
         Set<String> documented = new TreeSet<>();
         for (String line : section("## Configuration the services read")) {

@@ -16,15 +16,17 @@ import dev.tuneloop.model.squad.SquadReader;
 import dev.tuneloop.model.train.Evaluator;
 import dev.tuneloop.model.train.ServingPrompt;
 import dev.tuneloop.model.train.TrainConfig;
+import dev.tuneloop.storage.DataFetcher;
 import dev.tuneloop.storage.ObjectStore;
-import dev.tuneloop.storage.ObjectUri;
 import dev.tuneloop.storage.StoragePolicy;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.function.BooleanSupplier;
@@ -59,6 +61,7 @@ public final class CheckpointEvaluation {
     private final QaModel model;
     private final ObjectStore store;
     private final StoragePolicy policy;
+    private final DataFetcher data;
     private final Consumer<EventEnvelope<?>> events;
     private final EvaluatedCheckpoints evaluated = new EvaluatedCheckpoints();
 
@@ -68,6 +71,7 @@ public final class CheckpointEvaluation {
         this.model = model;
         this.store = store;
         this.policy = policy;
+        this.data = new DataFetcher(store, policy);
         this.events = events;
     }
 
@@ -103,10 +107,11 @@ public final class CheckpointEvaluation {
                         + "): its eval set and prompt are unknown");
             }
             TrainConfig trained = TrainConfig.read(dir.resolve(ServingPrompt.CONFIG_FILE));
-            ObjectUri evalUri = policy.requireAllowed(trained.evalData());
-            Path evalFile = dir.resolve("eval-data").resolve(evalUri.fileName());
-            store.get(evalUri, evalFile, null);
-            List<SquadExample> all = SquadReader.read(evalFile, OnBadRecord.SKIP).examples();
+            Path evalFile = data.get("evalData", trained.evalData(), dir.resolve("eval-data"), null).file();
+            List<SquadExample> all;
+            try (InputStream in = Files.newInputStream(evalFile)) { // errors name the URI, not the scratch file
+                all = SquadReader.read(in, trained.evalData(), OnBadRecord.SKIP).examples();
+            }
             List<SquadExample> sample = Evaluator.sample(all, effectiveLimit(trained.evalLimit(),
                     settings.maxEvalLimit()));
             String evalSetId = Evaluator.evalSetId(sample);
@@ -118,12 +123,15 @@ public final class CheckpointEvaluation {
                 return Outcome.DUPLICATE;
             }
             ServingPrompt prompt = ServingPrompt.forAdapter(dir);
+            long answering = System.nanoTime();
             SquadMetric.Result r = answer(dir, prompt, trained, sample, handoff);
+            double answerSeconds = (System.nanoTime() - answering) / 1e9;
             events.accept(EventEnvelope.create(runId, ours, new CheckpointEvaluated(saved.checkpoint(),
                     r.exactMatch(), r.f1(), evalSetId, r.n()), Instant.now()));
             evaluated.add(key);
-            LOG.info("run {}: checkpoint {} exact_match {} f1 {} on {} examples ({})", runId, saved.checkpoint(),
-                    r.exactMatch(), r.f1(), r.n(), prompt.describe());
+            LOG.info("run {}: checkpoint {} exact_match {} f1 {} on {} examples ({}); answering took {} s", runId,
+                    saved.checkpoint(), r.exactMatch(), r.f1(), r.n(), prompt.describe(),
+                    String.format(Locale.ROOT, "%.3f", answerSeconds));
             return Outcome.EVALUATED;
         } catch (CancellationException e) {
             LOG.info("run {}: evaluation of {} handed off", runId, saved.checkpoint());

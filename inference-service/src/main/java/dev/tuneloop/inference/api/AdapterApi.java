@@ -7,6 +7,8 @@ import dev.tuneloop.inference.InferenceRuntime;
 import dev.tuneloop.inference.ModelServer;
 import dev.tuneloop.inference.PromotionFollower;
 import dev.tuneloop.inference.ServedAdapter;
+import dev.tuneloop.security.Roles;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -40,6 +42,7 @@ public class AdapterApi {
         this.runtime = runtime;
     }
 
+    @RolesAllowed({Roles.CLIENT, Roles.VIEWER})
     @GET
     @Produces(MediaType.APPLICATION_JSON)
     public AdapterStatus adapter() {

@@ -4,7 +4,9 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.tuneloop.inference.InferenceRuntime;
 import dev.tuneloop.inference.ModelServer;
 import dev.tuneloop.inference.ServedAdapter;
+import dev.tuneloop.security.Roles;
 import io.smallrye.common.annotation.Blocking;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -39,6 +41,7 @@ public class AnswerApi {
         this.timer = timer;
     }
 
+    @RolesAllowed(Roles.CLIENT)
     @POST
     @Blocking
     @Consumes(MediaType.APPLICATION_JSON)

@@ -1,6 +1,9 @@
 package dev.tuneloop.inference.api;
 
 import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
@@ -8,7 +11,15 @@ import dev.tuneloop.inference.Batcher;
 import dev.tuneloop.inference.InferenceConfig;
 import dev.tuneloop.inference.InferenceRuntime;
 import dev.tuneloop.inference.InvalidRequestException;
+import dev.tuneloop.security.AuthErrors;
+import io.quarkus.security.AuthenticationFailedException;
+import io.quarkus.security.ForbiddenException;
+import io.quarkus.security.UnauthorizedException;
+import jakarta.ws.rs.container.ResourceInfo;
+import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
+import java.util.ArrayList;
+import java.util.List;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,6 +67,21 @@ public class ErrorMappers {
                 "invalid_json");
     }
 
+    /**
+     * Quarkus wraps what Jackson cannot read at all (invalid UTF-8, a number too large for its field, nesting deeper
+     * than Jackson's limit) in an empty 400; this names the problem and, where the parser was inside one, the field.
+     * Other web exceptions keep their own response.
+     */
+    @ServerExceptionMapper
+    public Response unreadable(WebApplicationException e) {
+        if (!(e.getCause() instanceof JsonProcessingException json)) {
+            return e.getResponse();
+        }
+        String field = json.getProcessor() instanceof JsonParser p ? path(p.getParsingContext()) : "";
+        return ApiError.response(400, "the body is not valid JSON: " + firstLine(json.getOriginalMessage()),
+                field.isEmpty() ? null : field, "invalid_json");
+    }
+
     @ServerExceptionMapper
     public Response overloaded(Batcher.OverloadedException e) {
         return ApiError.builder(429, e.getMessage() + "; retry later", null, "overloaded")
@@ -80,6 +106,23 @@ public class ErrorMappers {
         return ApiError.response(500, "generation failed: " + e.getMessage(), null, "generation_failed");
     }
 
+    @ServerExceptionMapper
+    public Response noToken(UnauthorizedException e) {
+        return ApiError.builder(401, AuthErrors.MISSING, null, "invalid_api_key")
+                .header(AuthErrors.CHALLENGE_HEADER, AuthErrors.CHALLENGE).build();
+    }
+
+    @ServerExceptionMapper
+    public Response badToken(AuthenticationFailedException e) {
+        return ApiError.builder(401, AuthErrors.INVALID, null, "invalid_api_key")
+                .header(AuthErrors.CHALLENGE_HEADER, AuthErrors.CHALLENGE).build();
+    }
+
+    @ServerExceptionMapper
+    public Response wrongRole(ForbiddenException e, ResourceInfo resource) {
+        return ApiError.response(403, AuthErrors.forbidden(resource.getResourceMethod()), null, "permission_denied");
+    }
+
     private static String path(JsonMappingException e) {
         StringBuilder out = new StringBuilder();
         for (JsonMappingException.Reference ref : e.getPath()) {
@@ -88,6 +131,23 @@ public class ErrorMappers {
             } else if (ref.getIndex() >= 0) {
                 out.append('[').append(ref.getIndex()).append(']');
             }
+        }
+        return out.toString();
+    }
+
+    /** {@code messages[0].content}: where a streaming parser stopped. */
+    private static String path(JsonStreamContext context) {
+        List<String> segments = new ArrayList<>();
+        for (JsonStreamContext c = context; c != null && !c.inRoot(); c = c.getParent()) {
+            if (c.inArray()) {
+                segments.add(0, "[" + Math.max(0, c.getCurrentIndex()) + "]");
+            } else if (c.getCurrentName() != null) {
+                segments.add(0, c.getCurrentName());
+            }
+        }
+        StringBuilder out = new StringBuilder();
+        for (String segment : segments) {
+            out.append(out.length() == 0 || segment.startsWith("[") ? "" : ".").append(segment);
         }
         return out.toString();
     }

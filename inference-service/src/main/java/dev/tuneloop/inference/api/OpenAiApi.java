@@ -15,7 +15,9 @@ import dev.tuneloop.inference.api.ChatResponses.Delta;
 import dev.tuneloop.inference.api.ChatResponses.ModelCard;
 import dev.tuneloop.inference.api.ChatResponses.ModelList;
 import dev.tuneloop.inference.api.ChatResponses.Usage;
+import dev.tuneloop.security.Roles;
 import io.smallrye.common.annotation.Blocking;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -55,6 +57,7 @@ public class OpenAiApi {
         this.json = json;
     }
 
+    @RolesAllowed(Roles.CLIENT)
     @GET
     @Path("/models")
     @Produces(MediaType.APPLICATION_JSON)
@@ -68,6 +71,7 @@ public class OpenAiApi {
                 new ModelCard(server.baseModelName(), "model", created, "tuneloop", "the base model, no adapter")));
     }
 
+    @RolesAllowed(Roles.CLIENT)
     @POST
     @Path("/chat/completions")
     @Blocking

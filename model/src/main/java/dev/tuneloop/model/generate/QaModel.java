@@ -63,8 +63,16 @@ public final class QaModel implements AutoCloseable {
         }
     }
 
-    /** Answers with {@code template} (prompts truncated to {@code maxSeqLen}) on the adapter loaded now. */
+    /**
+     * Answers with {@code template} (prompts truncated to {@code maxSeqLen}) on the adapter loaded now; a
+     * {@code maxSeqLen} beyond the model's positions is refused.
+     */
     public QaAnswerer answerer(PromptTemplate template, int maxSeqLen, int maxNewTokens) {
+        int maxPositions = lm.config().maxPositionEmbeddings();
+        if (maxSeqLen > maxPositions) {
+            throw new IllegalArgumentException("max_seq_len " + maxSeqLen + " is more than the model's "
+                    + "max_position_embeddings " + maxPositions + " (" + modelDir.resolve("config.json") + ")");
+        }
         return new QaAnswerer(lm, tokenizer, new ExampleEncoder(tokenizer, template, maxSeqLen), eosIds, maxNewTokens);
     }
 

@@ -24,7 +24,7 @@ public final class ModelLocator {
      * {@code tinyCache} with the tokenizer of {@code tinyTokenizer} (which may be null when no tiny model is
      * expected); otherwise {@link #resolve(String, HubSettings, HubFiles, Progress)} with the environment's hub
      * settings. The folder must hold {@code config.json}. {@code what} names the setting in errors
-     * ({@code --model}, {@code tuneloop.trainer.model.location}, …).
+     * ({@code --model}, {@code tuneloop.model.location}, …).
      */
     public static Path resolveModel(String what, String model, Path tinyCache, Path tinyTokenizer, Progress progress)
             throws IOException {

@@ -175,7 +175,8 @@ public final class CheckpointTensors implements AutoCloseable {
                 Path shardPath = dir.resolve(e.getKey());
                 if (!Files.isRegularFile(shardPath)) {
                     throw new SafetensorsFormatException(index + ": shard " + e.getKey() + " (holding "
-                            + e.getValue().size() + " tensors, e.g. '" + e.getValue().iterator().next() + "') is missing: "
+                            + e.getValue().size() + " tensors, e.g. '" + e.getValue().iterator().next()
+                            + "') is missing: "
                             + shardPath + " does not exist");
                 }
                 SafetensorsFile shard = SafetensorsFile.open(shardPath);

@@ -19,7 +19,8 @@ import java.util.stream.Collectors;
 
 /**
  * A memory-mapped, validated safetensors file. The header is parsed and checked completely by {@link #open}; tensor
- * data is mapped per tensor (in windows of at most 1 GiB, so files and tensors beyond 2 GiB work) only when read.
+ * data is mapped per tensor (in windows of at most 1 GiB, so files and tensors beyond 2 GiB work) only when read;
+ * tensors of at most 64 KiB are read with a plain positional read instead.
  * Reads are thread-safe. Arrays are Java arrays, so a tensor can have at most {@link #MAX_ELEMENTS} elements.
  *
  * <p>Format: 8-byte little-endian header length N, N bytes of JSON header
@@ -32,18 +33,24 @@ public final class SafetensorsFile implements AutoCloseable {
 
     static final int DEFAULT_WINDOW_BYTES = 1 << 30;
 
+    /** Tensors up to this size are read with one positional read instead of a mapping. */
+    static final int SMALL_TENSOR_BYTES = 1 << 16;
+
     private final Path path;
     private final FileChannel channel;
     private final long dataStart;
     private final SafetensorsHeader header;
     private final int windowBytes;
+    private final int smallTensorBytes;
 
-    private SafetensorsFile(Path path, FileChannel channel, long dataStart, SafetensorsHeader header, int windowBytes) {
+    private SafetensorsFile(Path path, FileChannel channel, long dataStart, SafetensorsHeader header, int windowBytes,
+            int smallTensorBytes) {
         this.path = path;
         this.channel = channel;
         this.dataStart = dataStart;
         this.header = header;
         this.windowBytes = windowBytes;
+        this.smallTensorBytes = smallTensorBytes;
     }
 
     /**
@@ -53,13 +60,14 @@ public final class SafetensorsFile implements AutoCloseable {
      * @throws NoSuchFileException if it does not exist
      */
     public static SafetensorsFile open(Path file) throws IOException {
-        return open(file, DEFAULT_WINDOW_BYTES);
+        return open(file, DEFAULT_WINDOW_BYTES, SMALL_TENSOR_BYTES);
     }
 
-    /** As {@link #open(Path)} with a smaller mapping window, so tests can cross window boundaries cheaply. */
-    static SafetensorsFile open(Path file, int windowBytes) throws IOException {
-        if (windowBytes <= 0 || windowBytes % 8 != 0) {
-            throw new IllegalArgumentException("window must be a positive multiple of 8 bytes, got " + windowBytes);
+    /** As {@link #open(Path)} with other mapping sizes, so tests can cross window boundaries cheaply. */
+    static SafetensorsFile open(Path file, int windowBytes, int smallTensorBytes) throws IOException {
+        if (windowBytes <= 0 || windowBytes % 8 != 0 || smallTensorBytes < 0) {
+            throw new IllegalArgumentException("window must be a positive multiple of 8 bytes, got " + windowBytes
+                    + "; small-tensor size must be >= 0, got " + smallTensorBytes);
         }
         if (Files.isDirectory(file)) {
             throw new SafetensorsFormatException(file + " is a directory, not a safetensors file");
@@ -88,7 +96,7 @@ public final class SafetensorsFile implements AutoCloseable {
             byte[] json = new byte[(int) headerLength];
             readFully(file, channel, ByteBuffer.wrap(json), 8);
             SafetensorsHeader header = SafetensorsHeader.parse(file, json, size - 8 - headerLength);
-            return new SafetensorsFile(file, channel, 8 + headerLength, header, windowBytes);
+            return new SafetensorsFile(file, channel, 8 + headerLength, header, windowBytes, smallTensorBytes);
         } catch (IOException | RuntimeException | Error e) {
             try {
                 channel.close();
@@ -235,7 +243,10 @@ public final class SafetensorsFile implements AutoCloseable {
         return (int) n;
     }
 
-    /** Maps the tensor's bytes window by window; the consumer gets a little-endian buffer and its first element index. */
+    /**
+     * Hands the tensor's bytes to {@code decode} as little-endian buffers with the index of their first element: one
+     * heap buffer for a small tensor, else memory-mapped windows of at most {@code windowBytes}.
+     */
     private void forEachWindow(TensorInfo t, ObjIntConsumer<ByteBuffer> decode) {
         long size = t.byteSize();
         int elementBytes = t.dtype().bytes();
@@ -245,12 +256,21 @@ public final class SafetensorsFile implements AutoCloseable {
                 throw new SafetensorsFormatException(path + ": tensor '" + t.name() + "' ends at byte "
                         + (dataStart + t.end()) + " but the file is now " + fileSize + " bytes (changed since open)");
             }
+            if (size <= smallTensorBytes) {
+                // A small read costs less than a mapping, and mappings are only released by the garbage collector.
+                ByteBuffer heap = ByteBuffer.allocate((int) size).order(ByteOrder.LITTLE_ENDIAN);
+                readFully(path, channel, heap, dataStart + t.begin());
+                decode.accept(heap.flip(), 0);
+                return;
+            }
             for (long pos = 0; pos < size; pos += windowBytes) {
                 long length = Math.min(windowBytes, size - pos);
                 ByteBuffer window = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + t.begin() + pos, length)
                         .order(ByteOrder.LITTLE_ENDIAN);
                 decode.accept(window, (int) (pos / elementBytes));
             }
+        } catch (SafetensorsFormatException e) {
+            throw new UncheckedIOException(e.getMessage(), e); // already names the file and tensor
         } catch (ClosedChannelException e) {
             throw new IllegalStateException(path + " is closed; cannot read tensor '" + t.name() + "'", e);
         } catch (IOException e) {

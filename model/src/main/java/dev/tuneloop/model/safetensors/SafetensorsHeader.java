@@ -184,15 +184,17 @@ record SafetensorsHeader(SortedMap<String, String> metadata, SortedMap<String, T
             if (t.begin() > covered) {
                 throw new SafetensorsFormatException(file + ": data section has a hole: bytes [" + covered + ", "
                         + t.begin() + ") before tensor '" + t.name() + "' belong to no tensor"
-                        + (previous == null ? "" : " (previous tensor '" + previous.name() + "' ends at " + covered + ")"));
+                        + (previous == null ? ""
+                                : " (previous tensor '" + previous.name() + "' ends at " + covered + ")"));
             }
             covered = t.end();
             previous = t;
         }
         if (covered != dataLength) {
-            throw new SafetensorsFormatException(file + ": data section is " + dataLength + " bytes but its tensors cover "
-                    + covered + ": " + (dataLength - covered) + " trailing bytes "
-                    + (previous == null ? "with no tensor in the header" : "after the last tensor '" + previous.name() + "'"));
+            throw new SafetensorsFormatException(file + ": data section is " + dataLength
+                    + " bytes but its tensors cover " + covered + ": " + (dataLength - covered) + " trailing bytes "
+                    + (previous == null ? "with no tensor in the header"
+                            : "after the last tensor '" + previous.name() + "'"));
         }
     }
 

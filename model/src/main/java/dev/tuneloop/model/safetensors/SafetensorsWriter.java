@@ -16,6 +16,7 @@ import java.util.Arrays;
 import java.util.Objects;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Builds a safetensors file: the 8-byte little-endian header length, the JSON header padded with spaces to a multiple
@@ -50,7 +51,8 @@ public final class SafetensorsWriter {
     /** Adds a tensor stored as F32, F16 or BF16 (narrowed with round to nearest even). */
     public SafetensorsWriter putFloats(String name, long[] shape, float[] data, DType dtype) {
         if (dtype != DType.F32 && dtype != DType.F16 && dtype != DType.BF16) {
-            throw new IllegalArgumentException("tensor '" + name + "': putFloats writes F32, F16 or BF16, not " + dtype);
+            throw new IllegalArgumentException("tensor '" + name + "': putFloats writes F32, F16 or BF16, not "
+                    + dtype);
         }
         Objects.requireNonNull(data, () -> "data of tensor '" + name + "'");
         return put(name, new Entry(dtype, checkShape(name, shape, data.length), data.clone(), null));
@@ -67,16 +69,16 @@ public final class SafetensorsWriter {
         byte[] header = header(file);
         Path dir = file.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp");
+        // Not Files.createTempFile: its owner-only permissions would stay on the final file.
+        String suffix = Long.toHexString(ThreadLocalRandom.current().nextLong());
+        Path tmp = dir.resolve("." + file.getFileName() + "." + suffix + ".tmp");
         try {
-            try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 ByteBuffer buf = ByteBuffer.allocate(IO_BUFFER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
                 buf.putLong(header.length);
-                for (byte b : header) {
-                    if (!buf.hasRemaining()) {
-                        drain(out, buf);
-                    }
-                    buf.put(b);
+                drain(out, buf);
+                for (ByteBuffer h = ByteBuffer.wrap(header); h.hasRemaining(); ) {
+                    out.write(h);
                 }
                 for (Entry e : tensors.values()) {
                     writeData(out, buf, e);
@@ -160,17 +162,26 @@ public final class SafetensorsWriter {
 
     private static void writeData(FileChannel out, ByteBuffer buf, Entry e) throws IOException {
         int n = (int) e.length();
-        for (int i = 0; i < n; i++) {
-            if (buf.remaining() < 8) {
-                drain(out, buf);
-            }
+        int perChunk = buf.capacity() / e.dtype().bytes();
+        for (int from = 0; from < n; from += perChunk) {
+            drain(out, buf);
+            int count = Math.min(perChunk, n - from);
             switch (e.dtype()) {
-                case F32 -> buf.putFloat(e.floats()[i]);
-                case F16 -> buf.putShort(HalfFloats.floatToF16(e.floats()[i]));
-                case BF16 -> buf.putShort(HalfFloats.floatToBf16(e.floats()[i]));
-                case I64 -> buf.putLong(e.longs()[i]);
+                case F32 -> buf.asFloatBuffer().put(e.floats(), from, count);
+                case I64 -> buf.asLongBuffer().put(e.longs(), from, count);
+                case F16 -> {
+                    for (int i = 0; i < count; i++) {
+                        buf.putShort(2 * i, HalfFloats.floatToF16(e.floats()[from + i]));
+                    }
+                }
+                case BF16 -> {
+                    for (int i = 0; i < count; i++) {
+                        buf.putShort(2 * i, HalfFloats.floatToBf16(e.floats()[from + i]));
+                    }
+                }
                 default -> throw new AssertionError(e.dtype());
             }
+            buf.position(count * e.dtype().bytes());
         }
     }
 

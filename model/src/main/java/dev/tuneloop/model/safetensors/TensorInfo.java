@@ -20,7 +20,8 @@ public record TensorInfo(String name, DType dtype, long[] shape, long begin, lon
             }
         }
         if (begin < 0 || end < begin) {
-            throw new IllegalArgumentException("tensor '" + name + "' has invalid byte range [" + begin + ", " + end + ")");
+            throw new IllegalArgumentException("tensor '" + name + "' has invalid byte range [" + begin + ", " + end
+                    + ")");
         }
     }
 

@@ -8,6 +8,9 @@ import java.util.Locale;
 
 /** Field checks shared by the three SQuAD layouts; a problem becomes a {@link Rejected} with a reason. */
 final class RecordFields {
+    /** Longer answers are not searched for when answer_start is off: the search would be quadratic. */
+    static final int MAX_SEARCHED_ANSWER_CHARS = 1000;
+
     private RecordFields() {}
 
     /** Why a record cannot be used; becomes a {@link BadRecord}. */
@@ -146,6 +149,11 @@ final class RecordFields {
             out.starts().add(start);
             return;
         }
+        if (text.length() > MAX_SEARCHED_ANSWER_CHARS) {
+            throw new Rejected("answer not at answer_start: " + label + " " + quote(text) + " (answer_start " + start
+                    + "); an answer longer than " + MAX_SEARCHED_ANSWER_CHARS + " characters is not searched for"
+                    + " elsewhere in the context");
+        }
         int nearest = nearestOccurrence(context, text, start);
         if (nearest < 0) {
             throw new Rejected("answer not in context: " + label + " " + quote(text) + " (answer_start " + start
@@ -159,8 +167,11 @@ final class RecordFields {
     /** The code-point offset of the occurrence of {@code text} closest to {@code start}, or -1. */
     private static int nearestOccurrence(String context, String text, int start) {
         int best = -1;
+        int cp = 0;
+        int counted = 0;
         for (int at = context.indexOf(text); at >= 0; at = context.indexOf(text, at + 1)) {
-            int cp = context.codePointCount(0, at);
+            cp += context.codePointCount(counted, at); // incremental: linear in the context, however many hits
+            counted = at;
             if (best < 0 || Math.abs((long) cp - start) < Math.abs((long) best - start)) {
                 best = cp;
             }

@@ -27,7 +27,7 @@ public final class SquadPredictions {
     /** Reads {@code in} to the end without closing it; a repeated id keeps the last answer, like json.load. */
     public static Map<String, String> read(InputStream in, String source) throws IOException {
         Map<String, String> predictions = new LinkedHashMap<>();
-        try (JsonParser p = JSON.createParser(new StrictUtf8Reader(in, source))) {
+        try (JsonParser p = JSON.createParser(new StrictUtf8Reader(in, source, SquadReader.MAX_FILE_BYTES))) {
             JsonToken first = p.nextToken();
             if (first != JsonToken.START_OBJECT) {
                 throw new SquadDataException(source + ": expected a JSON object {\"<question id>\": \"<answer>\"}, "

@@ -33,6 +33,11 @@ import java.util.Map;
 public final class SquadReader {
     /** The longest JSON Lines line accepted, in chars; longer fails rather than exhausting memory. */
     public static final int MAX_LINE_CHARS = 10 * 1024 * 1024;
+    /**
+     * The largest dataset accepted, in bytes (1 GiB; the official SQuAD v1.1 train set is 30 MB): every question is
+     * held in memory, so a larger file fails up front, naming this limit, rather than exhausting the heap.
+     */
+    public static final long MAX_FILE_BYTES = 1L << 30;
     /** How far format detection may look ahead (chars). */
     private static final int DETECT_LIMIT = 1 << 20;
     /** Streaming: one article or array element at a time, the caller's stream left open. */
@@ -66,8 +71,13 @@ public final class SquadReader {
      * prefixes synthesized ids.
      */
     public static SquadData read(InputStream in, String source, OnBadRecord policy) throws IOException {
+        return read(in, source, policy, MAX_FILE_BYTES);
+    }
+
+    /** As {@link #read(InputStream, String, OnBadRecord)} with another size limit (tests). */
+    static SquadData read(InputStream in, String source, OnBadRecord policy, long maxBytes) throws IOException {
         SquadReader reader = new SquadReader(source, policy);
-        BufferedReader text = new BufferedReader(new StrictUtf8Reader(in, source), 1 << 16);
+        BufferedReader text = new BufferedReader(new StrictUtf8Reader(in, source, maxBytes), 1 << 16);
         reader.format = reader.detect(text);
         switch (reader.format) {
             case SquadData.SQUAD_JSON -> reader.readSquadJson(text);
@@ -145,6 +155,13 @@ public final class SquadReader {
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String name = p.currentName();
                 p.nextToken();
+                if (name.equals("version") && p.currentToken() == JsonToken.VALUE_STRING
+                        && !p.getText().equals("1.1")) {
+                    // the official evaluate-v1.1.py warns and goes on; SQuAD 2.0's unanswerable questions
+                    // then show up as bad records ("no answers")
+                    warnings.add(new BadRecord(source, 0, "\"version\" is \"" + p.getText() + "\", expected "
+                            + "\"1.1\": read as SQuAD v1.1 (questions without answers are bad records)"));
+                }
                 if (!name.equals("data")) {
                     p.skipChildren();
                     continue;

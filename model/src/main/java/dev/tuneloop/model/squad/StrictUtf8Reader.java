@@ -13,11 +13,12 @@ import java.nio.charset.StandardCharsets;
 /**
  * Decodes UTF-8 strictly: a malformed or truncated sequence (overlong forms, encoded surrogates, stray
  * continuation bytes included) fails with the source name, the byte offset and the line, instead of turning into
- * U+FFFD as {@code InputStreamReader} would.
+ * U+FFFD as {@code InputStreamReader} would. More than {@code maxBytes} bytes fail too, naming the limit.
  */
 final class StrictUtf8Reader extends Reader {
     private final InputStream in;
     private final String source;
+    private final long maxBytes;
     private final CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
             .onMalformedInput(CodingErrorAction.REPORT)
             .onUnmappableCharacter(CodingErrorAction.REPORT);
@@ -30,9 +31,10 @@ final class StrictUtf8Reader extends Reader {
     private boolean endOfInput;
     private boolean flushed;
 
-    StrictUtf8Reader(InputStream in, String source) {
+    StrictUtf8Reader(InputStream in, String source, long maxBytes) {
         this.in = in;
         this.source = source;
+        this.maxBytes = maxBytes;
     }
 
     @Override
@@ -90,6 +92,10 @@ final class StrictUtf8Reader extends Reader {
             bytes.position(bytes.position() + n);
         }
         bytes.flip();
+        if (bytesBefore + bytes.limit() > maxBytes) {
+            throw new SquadDataException(source + " is larger than " + maxBytes + " bytes, the dataset size limit ("
+                    + "SquadReader.MAX_FILE_BYTES): split it, or sample it with --train-limit from a smaller file");
+        }
     }
 
     private void countLines(int from) {

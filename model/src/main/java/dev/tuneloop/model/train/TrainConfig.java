@@ -27,6 +27,8 @@ import java.util.Set;
  * @param evalLimit       evaluate on a fixed seeded sample of this many eval examples (0 = all)
  * @param recompute       recompute layer activations in the backward pass (activation checkpointing): bounded memory
  * @param trainLimit      train on a fixed seeded sample of this many training examples (0 = all)
+ * @param initAdapter     a local PEFT adapter folder to start from instead of a fresh LoRA (null = fresh); its
+ *                        {@code adapter_config.json} decides the LoRA settings (see {@link #withLoraOf})
  */
 public record TrainConfig(
         String model,
@@ -53,7 +55,8 @@ public record TrainConfig(
         OnBadRecord onBadRecord,
         long seed,
         boolean recompute,
-        int trainLimit) {
+        int trainLimit,
+        String initAdapter) {
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -87,6 +90,8 @@ public record TrainConfig(
         check(errors, trainLimit >= 0, "train-limit", trainLimit, "must be >= 0 (0 = all training examples)");
         check(errors, prompt != null, "prompt", prompt, "is required");
         check(errors, onBadRecord != null, "on-bad-record", onBadRecord, "is required");
+        check(errors, initAdapter == null || !initAdapter.isBlank(), "init-adapter", "'" + initAdapter + "'",
+                "must name an adapter folder (or be absent for a fresh LoRA)");
         if (!errors.isEmpty()) {
             throw new IllegalArgumentException("invalid training config: " + String.join("; ", errors));
         }
@@ -94,6 +99,44 @@ public record TrainConfig(
 
     public LoraConfig lora() {
         return LoraConfig.of(loraR, loraAlpha, loraDropout, targetModules);
+    }
+
+    /**
+     * This config with the LoRA settings of an adapter the run starts from: as with PEFT's
+     * {@code PeftModel.from_pretrained(base, dir, is_trainable=True)}, the adapter's {@code adapter_config.json}
+     * decides r, alpha, dropout and target modules (a regex target keeps this config's list, as does the same set
+     * in another order). What this record cannot express (rsLoRA, rank/alpha patterns, layers_to_transform) stays
+     * in the adapter's own config, which every checkpoint keeps.
+     */
+    public TrainConfig withLoraOf(LoraConfig adapter) {
+        boolean sameTargets = adapter.targetRegex() != null
+                || Set.copyOf(adapter.targetModules()).equals(Set.copyOf(targetModules));
+        List<String> modules = sameTargets ? targetModules
+                : LoraConfig.ALL_MODULES.stream().filter(adapter.targetModules()::contains).toList();
+        return toBuilder().loraR(adapter.r()).loraAlpha(adapter.loraAlpha()).loraDropout(adapter.loraDropout())
+                .targetModules(modules).build();
+    }
+
+    /** What {@link #withLoraOf} changes ({@code lora_r 8 -> 16}), and the adapter's settings this record lacks. */
+    public List<String> loraChanges(LoraConfig adapter) {
+        ObjectNode asked = toJson();
+        ObjectNode got = withLoraOf(adapter).toJson();
+        List<String> changes = new ArrayList<>();
+        for (String key : List.of("lora_r", "lora_alpha", "lora_dropout", "target_modules")) {
+            if (!asked.get(key).equals(got.get(key))) {
+                changes.add(key + " " + asked.get(key) + " -> " + got.get(key));
+            }
+        }
+        if (adapter.targetRegex() != null) {
+            changes.add("target_modules regex '" + adapter.targetRegex() + "'");
+        }
+        if (adapter.useRslora() || !adapter.rankPattern().isEmpty() || !adapter.alphaPattern().isEmpty()
+                || adapter.layersToTransform() != null) {
+            changes.add("use_rslora " + adapter.useRslora() + ", rank_pattern " + adapter.rankPattern()
+                    + ", alpha_pattern " + adapter.alphaPattern() + ", layers_to_transform "
+                    + adapter.layersToTransform());
+        }
+        return changes;
     }
 
     public ObjectNode toJson() {
@@ -123,13 +166,15 @@ public record TrainConfig(
         o.put("seed", seed);
         o.put("recompute", recompute);
         o.put("train_limit", trainLimit);
+        o.put("init_adapter", initAdapter);
         return o;
     }
 
     private static final Set<String> KEYS = Set.of("model", "train", "eval", "epochs", "lr", "warmup_ratio",
             "weight_decay", "max_grad_norm", "batch_size", "grad_accum", "lora_r", "lora_alpha", "lora_dropout",
             "target_modules", "max_seq_len", "save_every_epochs", "save_every_steps", "eval_limit",
-            "eval_max_new_tokens", "eval_batch_size", "prompt", "on_bad_record", "seed", "recompute", "train_limit");
+            "eval_max_new_tokens", "eval_batch_size", "prompt", "on_bad_record", "seed", "recompute", "train_limit",
+            "init_adapter");
 
     public static TrainConfig fromJson(JsonNode o) {
         for (Iterator<String> it = o.fieldNames(); it.hasNext(); ) {
@@ -140,6 +185,10 @@ public record TrainConfig(
         }
         List<String> modules = new ArrayList<>();
         o.path("target_modules").forEach(n -> modules.add(n.asText()));
+        JsonNode init = o.path("init_adapter");
+        if (!init.isMissingNode() && !init.isNull() && !init.isTextual()) {
+            throw new IllegalArgumentException("init_adapter must be a folder path or null, got " + init);
+        }
         return new TrainConfig(
                 o.path("model").asText(null), o.path("train").asText(null), o.path("eval").asText(null),
                 o.path("epochs").asInt(), o.path("lr").asDouble(), o.path("warmup_ratio").asDouble(),
@@ -150,7 +199,8 @@ public record TrainConfig(
                 o.path("eval_max_new_tokens").asInt(), o.path("eval_batch_size").asInt(),
                 PromptTemplate.fromJson(o.get("prompt")),
                 OnBadRecord.valueOf(o.path("on_bad_record").asText("skip").toUpperCase(Locale.ROOT)),
-                o.path("seed").asLong(), o.path("recompute").asBoolean(), o.path("train_limit").asInt(0));
+                o.path("seed").asLong(), o.path("recompute").asBoolean(), o.path("train_limit").asInt(0),
+                init.isTextual() ? init.asText() : null);
     }
 
     public static TrainConfig read(Path file) throws IOException {
@@ -180,7 +230,8 @@ public record TrainConfig(
                 .loraR(loraR).loraAlpha(loraAlpha).loraDropout(loraDropout).targetModules(targetModules)
                 .maxSeqLen(maxSeqLen).saveEveryEpochs(saveEveryEpochs).saveEverySteps(saveEverySteps)
                 .evalLimit(evalLimit).evalMaxNewTokens(evalMaxNewTokens).evalBatchSize(evalBatchSize).prompt(prompt)
-                .onBadRecord(onBadRecord).seed(seed).recompute(recompute).trainLimit(trainLimit);
+                .onBadRecord(onBadRecord).seed(seed).recompute(recompute).trainLimit(trainLimit)
+                .initAdapter(initAdapter);
     }
 
     /** Named setters over the record's components; {@link #build()} validates. */
@@ -210,6 +261,7 @@ public record TrainConfig(
         private long seed = 42;
         private boolean recompute = true;
         private int trainLimit = 0;
+        private String initAdapter = null;
 
         private Builder(String model, String trainData, String evalData) {
             this.model = model;
@@ -242,12 +294,13 @@ public record TrainConfig(
         public Builder seed(long v) { seed = v; return this; }
         public Builder recompute(boolean v) { recompute = v; return this; }
         public Builder trainLimit(int v) { trainLimit = v; return this; }
+        public Builder initAdapter(String v) { initAdapter = v; return this; }
 
         public TrainConfig build() {
             return new TrainConfig(model, trainData, evalData, epochs, lr, warmupRatio, weightDecay, maxGradNorm,
                     batchSize, gradAccum, loraR, loraAlpha, loraDropout, targetModules, maxSeqLen, saveEveryEpochs,
                     saveEverySteps, evalLimit, evalMaxNewTokens, evalBatchSize, prompt, onBadRecord, seed, recompute,
-                    trainLimit);
+                    trainLimit, initAdapter);
         }
     }
 

@@ -7,7 +7,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tuneloop.model.generate.GenerationConfig;
 import dev.tuneloop.model.generate.QaAnswerer;
 import dev.tuneloop.model.lora.LoraAdapter;
+import dev.tuneloop.model.lora.LoraConfig;
 import dev.tuneloop.model.qwen2.Qwen2ForCausalLM;
+import dev.tuneloop.model.qwen2.Qwen2Config;
 import dev.tuneloop.model.qwen2.Qwen2Weights;
 import dev.tuneloop.model.qwen2.TokenBatch;
 import dev.tuneloop.model.squad.SquadExample;
@@ -92,10 +94,22 @@ public final class Trainer {
     public record Summary(long steps, double finalLoss, Double baselineF1, String bestCheckpoint, Double bestF1,
             int trainExamples, int skippedTooLong, int truncated) {}
 
-    /** Trains from scratch, or with {@code resume} from the latest complete checkpoint in the run folder. */
+    /** Refuses a config the model cannot train: a {@code max-seq-len} beyond its {@code max_position_embeddings}. */
+    public static void requireFits(TrainConfig config, Path modelDir) throws IOException {
+        int maxPositions = Qwen2Config.load(modelDir).maxPositionEmbeddings();
+        if (config.maxSeqLen() > maxPositions) {
+            throw new IllegalArgumentException("--max-seq-len " + config.maxSeqLen() + " is more than the model's "
+                    + "max_position_embeddings " + maxPositions + " (" + modelDir.resolve("config.json") + ")");
+        }
+    }
+
+    /**
+     * Trains from a fresh LoRA or from the config's init adapter, or with {@code resume} from the latest complete
+     * checkpoint in the run folder (which takes precedence: it holds the trained weights and the optimizer state).
+     * The run folder is written only once the config fits the model and the starting adapter has been loaded.
+     */
     public Summary run(boolean resume) throws IOException {
-        Files.createDirectories(runDir);
-        config.write(runDir.resolve("config.json"));
+        requireFits(config, modelDir);
         try (QwenTokenizer tokenizer = QwenTokenizer.load(modelDir);
                 Qwen2ForCausalLM lm = Qwen2Weights.load(modelDir, device)) {
             ExampleEncoder encoder = new ExampleEncoder(tokenizer, config.prompt(), config.maxSeqLen());
@@ -120,6 +134,8 @@ public final class Trainer {
             long resumedAt = -1;
             Optional<Path> latest = resume ? Checkpoints.latest(runDir) : Optional.empty();
             AdamW optimizer;
+            LoraConfig lora; // the adapter's own config: saved with every checkpoint
+            TrainConfig effective = config; // with the LoRA settings of the adapter the run starts from
             if (latest.isPresent()) {
                 Checkpoints.State state = Checkpoints.readState(latest.get());
                 if (!state.dataSha256().equals(dataSha) || state.totalSteps() != totalSteps) {
@@ -127,15 +143,24 @@ public final class Trainer {
                             + " schedule changed (data sha256 " + state.dataSha256() + " vs " + dataSha
                             + ", total steps " + state.totalSteps() + " vs " + totalSteps + ")");
                 }
-                LoraAdapter.load(lm, latest.get(), true);
+                lora = LoraAdapter.load(lm, latest.get(), true);
+                effective = adopt(lora, "checkpoint " + latest.get());
                 optimizer = new AdamW(LoraAdapter.parameters(lm), config.weightDecay(), lm.manager());
                 Checkpoints.restoreOptimizer(latest.get(), optimizer);
                 step = resumedAt = state.step();
                 LOG.info("resuming from {} at step {}/{}", latest.get().getFileName(), step, totalSteps);
+            } else if (config.initAdapter() != null) {
+                lora = loadInitAdapter(lm, Path.of(config.initAdapter()));
+                effective = adopt(lora, "init adapter " + config.initAdapter());
+                optimizer = new AdamW(LoraAdapter.parameters(lm), config.weightDecay(), lm.manager());
+                LOG.info("starting from init adapter {} (A and B as saved; a fresh optimizer)", config.initAdapter());
             } else {
-                LoraAdapter.initialize(lm, config.lora(), config.seed());
+                lora = config.lora();
+                LoraAdapter.initialize(lm, lora, config.seed());
                 optimizer = new AdamW(LoraAdapter.parameters(lm), config.weightDecay(), lm.manager());
             }
+            Files.createDirectories(runDir);
+            effective.write(runDir.resolve("config.json"));
             LOG.info(LoraAdapter.parameterLine(lm));
             Best best = Best.from(MetricsLog.read(runDir.resolve("metrics.jsonl")), step);
             StepProgress progress = new StepProgress("train step", step, totalSteps);
@@ -154,7 +179,7 @@ public final class Trainer {
                         Path dir = runDir.resolve("checkpoints").resolve(
                                 Checkpoints.name(step, (int) (step / stepsPerEpoch), step % stepsPerEpoch == 0));
                         if (step != resumedAt) {
-                            dir = Checkpoints.save(runDir, dir.getFileName().toString(), lm, config.lora(), config,
+                            dir = Checkpoints.save(runDir, dir.getFileName().toString(), lm, lora, effective,
                                     optimizer, new Checkpoints.State(step, (double) step / stepsPerEpoch, totalSteps,
                                             trainData.size(), dataSha));
                         }
@@ -226,6 +251,31 @@ public final class Trainer {
             return new Summary(totalSteps, lastLoss, best.baselineF1, best.name, best.f1, train.examples.size(),
                     train.skipped, train.truncated);
         }
+    }
+
+    /** Loads the init adapter as trainable weights; a missing folder or a misfit throws before anything changes. */
+    private static LoraConfig loadInitAdapter(Qwen2ForCausalLM lm, Path dir) {
+        if (!Files.isDirectory(dir)) {
+            throw new InitAdapterException("init adapter " + dir + " is not a folder", null);
+        }
+        try {
+            return LoraAdapter.load(lm, dir, true);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new InitAdapterException("init adapter: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The adapter's {@code adapter_config.json} decides the LoRA settings, as with PEFT's {@code from_pretrained}:
+     * where the run's options differ, a warning names both values and the saved config records the adapter's.
+     */
+    private TrainConfig adopt(LoraConfig adapter, String source) {
+        List<String> changes = config.loraChanges(adapter);
+        if (!changes.isEmpty()) {
+            LOG.warn("{}: its adapter_config.json decides the LoRA settings, not the run's options: {}", source,
+                    String.join(", ", changes));
+        }
+        return config.withLoraOf(adapter);
     }
 
     /**

@@ -115,7 +115,7 @@ class HalfFloatsTest {
             assertBits(even | 0x8000, HalfFloats.floatToBf16(Float.intBitsToFloat(bits | 0x80008000)) & 0xFFFF,
                     "BF16 narrowing");
         }
-        assertBits(0x7F80, HalfFloats.floatToBf16(Float.MAX_VALUE) & 0xFFFF, "BF16 of Float.MAX_VALUE overflows to +inf");
+        assertBits(0x7F80, HalfFloats.floatToBf16(Float.MAX_VALUE) & 0xFFFF, "BF16 of MAX_VALUE overflows to +inf");
     }
 
     @Test

@@ -89,7 +89,8 @@ class SafetensorsFileTest {
 
     @Test
     void readsPeftAdapterWithFormatMetadata() throws Exception {
-        try (SafetensorsFile f = SafetensorsFile.open(Shared.tinyGolden().resolve("adapter/adapter_model.safetensors"))) {
+        Path adapter = Shared.tinyGolden().resolve("adapter/adapter_model.safetensors");
+        try (SafetensorsFile f = SafetensorsFile.open(adapter)) {
             assertEquals(Map.of("format", "pt"), f.metadata());
             assertEquals(28, f.tensors().size(), "2 layers x 7 projections x (A, B)");
             TensorInfo a = f.info("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight");
@@ -127,16 +128,50 @@ class SafetensorsFileTest {
         assertTrue(e.getMessage().contains("closed"), e.getMessage());
     }
 
+    /** Default: most golden tensors are small positional reads; here every tensor is mapped in 24-byte windows. */
     @Test
     void smallMappingWindowsReadTheSameValues() throws Exception {
         Path file = Shared.tinyGolden().resolve("golden.safetensors");
-        try (SafetensorsFile whole = SafetensorsFile.open(file); SafetensorsFile windowed = SafetensorsFile.open(file, 24)) {
+        try (SafetensorsFile whole = SafetensorsFile.open(file);
+                SafetensorsFile windowed = SafetensorsFile.open(file, 24, 0)) {
             for (TensorInfo t : whole.tensors().values()) {
                 if (t.dtype().isFloatingPoint()) {
                     assertArrayEquals(whole.floats(t.name()), windowed.floats(t.name()), t.name());
                 } else {
                     assertArrayEquals(whole.longs(t.name()), windowed.longs(t.name()), t.name());
                 }
+            }
+        }
+    }
+
+    /** The dtypes the writer does not produce, from hand-made bytes. */
+    @Test
+    void readsF64AndEveryIntegerDtype(@TempDir Path dir) throws Exception {
+        ByteBuffer data = ByteBuffer.allocate(24 + 8 + 4 + 2 + 2 + 3).order(ByteOrder.LITTLE_ENDIAN);
+        data.putDouble(1.5).putDouble(-1e300).putDouble(0.1);   // F64 [3]   0..24
+        data.putInt(-5).putInt(Integer.MAX_VALUE);               // I32 [2]  24..32
+        data.putShort(Short.MIN_VALUE).putShort((short) 7);      // I16 [2]  32..36
+        data.put((byte) -128).put((byte) 127);                   // I8  [2]  36..38
+        data.put((byte) 255).put((byte) 0);                      // U8  [2]  38..40
+        data.put((byte) 0).put((byte) 1).put((byte) 2);          // BOOL [3] 40..43
+        String header = "{" + SafetensorsValidationTest.t("f64", "F64", 3, 0, 24) + ","
+                + SafetensorsValidationTest.t("i32", "I32", 2, 24, 32) + ","
+                + SafetensorsValidationTest.t("i16", "I16", 2, 32, 36) + ","
+                + SafetensorsValidationTest.t("i8", "I8", 2, 36, 38) + ","
+                + SafetensorsValidationTest.t("u8", "U8", 2, 38, 40) + ","
+                + SafetensorsValidationTest.t("bool", "BOOL", 3, 40, 43) + "}";
+        byte[] json = header.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer file = ByteBuffer.allocate(8 + json.length + data.capacity()).order(ByteOrder.LITTLE_ENDIAN);
+        file.putLong(json.length).put(json).put(data.array());
+        Path path = java.nio.file.Files.write(dir.resolve("dtypes.safetensors"), file.array());
+        for (SafetensorsFile f : new SafetensorsFile[] {SafetensorsFile.open(path), SafetensorsFile.open(path, 8, 0)}) {
+            try (f) {
+                assertArrayEquals(new float[] {1.5f, Float.NEGATIVE_INFINITY, 0.1f}, f.floats("f64"));
+                assertArrayEquals(new long[] {-5, Integer.MAX_VALUE}, f.longs("i32"));
+                assertArrayEquals(new long[] {Short.MIN_VALUE, 7}, f.longs("i16"));
+                assertArrayEquals(new long[] {-128, 127}, f.longs("i8"));
+                assertArrayEquals(new long[] {255, 0}, f.longs("u8"));
+                assertArrayEquals(new long[] {0, 1, 1}, f.longs("bool"));
             }
         }
     }

@@ -82,7 +82,8 @@ class SafetensorsValidationTest {
 
     @Test
     void negativeDimension() throws Exception {
-        expectError(entry("\"F32\"", "[2,-1]", "[0,4]", 4), "tensor 'w'", "shape[1] must be a non-negative integer, got -1");
+        expectError(entry("\"F32\"", "[2,-1]", "[0,4]", 4), "tensor 'w'",
+                "shape[1] must be a non-negative integer, got -1");
     }
 
     @Test

@@ -45,7 +45,8 @@ class SafetensorsWriterTest {
                 .write(file);
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
             assertEquals(Map.of("format", "pt", "note", "ünïcødé \"quoted\""), f.metadata());
-            assertEquals(List.of("bf16", "empty", "f16", "f32", "i64", "scalar"), new ArrayList<>(f.tensors().keySet()));
+            assertEquals(List.of("bf16", "empty", "f16", "f32", "i64", "scalar"),
+                    new ArrayList<>(f.tensors().keySet()));
             assertBitsEqual(f32, f.floats("f32"));
             assertBitsEqual(f16, f.floats("f16"));
             assertBitsEqual(bf16, f.floats("bf16"));
@@ -124,6 +125,9 @@ class SafetensorsWriterTest {
         try (Stream<Path> s = Files.list(dir)) {
             assertEquals(List.of("w.safetensors"), s.map(p -> p.getFileName().toString()).toList());
         }
+        // Permissions follow the umask like any new file, not a temp file's owner-only ones.
+        Path plain = Files.createFile(dir.resolve("plain"));
+        assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(file));
     }
 
     @Test

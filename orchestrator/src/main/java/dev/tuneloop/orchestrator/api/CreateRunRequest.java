@@ -5,11 +5,10 @@ import dev.tuneloop.contracts.TrainingRequested;
 import dev.tuneloop.orchestrator.CommandException;
 import dev.tuneloop.orchestrator.OrchestratorConfig;
 import dev.tuneloop.storage.ObjectUri;
+import dev.tuneloop.storage.StoragePolicy;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.Pattern;
-import java.net.URI;
-import java.net.URISyntaxException;
 
 /**
  * The body of {@code POST /runs}. Hyper-parameters left out take the configured defaults
@@ -18,8 +17,8 @@ import java.net.URISyntaxException;
  * @param runId optional: the run's id, which also makes the request idempotent; a UUID-based id when left out
  * @param modelId base model, a Hugging Face id
  * @param modelRevision base model revision; {@code main} when left out
- * @param trainDataUri {@code s3://bucket/key} or {@code https://...}
- * @param evalDataUri {@code s3://bucket/key} or {@code https://...}
+ * @param trainDataUri {@code s3://<bucket>/<allowed prefix>...} or {@code https://<allow-listed host>/...}
+ * @param evalDataUri {@code s3://<bucket>/<allowed prefix>...} or {@code https://<allow-listed host>/...}
  * @param initAdapter optional adapter folder to start from ({@code s3://.../}) instead of a fresh LoRA
  */
 public record CreateRunRequest(
@@ -33,12 +32,15 @@ public record CreateRunRequest(
     static final String DATA_URI = "(s3|https)://\\S+";
     static final String DATA_URI_MESSAGE = "must be an s3:// or https:// URI";
 
-    /** The event this request asks for; a value the contract refuses is a 400 naming the field. */
-    TrainingRequested toEvent(OrchestratorConfig.HyperParameterDefaults defaults) {
-        checkUri("trainDataUri", trainDataUri);
-        checkUri("evalDataUri", evalDataUri);
+    /**
+     * The event this request asks for; a value the contract refuses, or a location outside {@code policy} (another
+     * bucket or prefix, an https host not on the allow-list), is a 400 naming the field.
+     */
+    TrainingRequested toEvent(OrchestratorConfig.HyperParameterDefaults defaults, StoragePolicy policy) {
+        checkUri("trainDataUri", trainDataUri, policy);
+        checkUri("evalDataUri", evalDataUri, policy);
         if (initAdapter != null) {
-            checkUri("initAdapter", initAdapter);
+            checkUri("initAdapter", initAdapter, policy);
         }
         HyperParametersRequest h = hyperParameters == null ? HyperParametersRequest.EMPTY : hyperParameters;
         HyperParameters merged;
@@ -51,15 +53,15 @@ public record CreateRunRequest(
         return new TrainingRequested(modelId, revision, trainDataUri, evalDataUri, merged, initAdapter);
     }
 
-    private static void checkUri(String field, String value) {
+    private static void checkUri(String field, String value, StoragePolicy policy) {
         try {
             if (value.startsWith(ObjectUri.SCHEME)) {
-                ObjectUri.parse(value);
-            } else if (new URI(value).getHost() == null) {
-                throw CommandException.invalid(field, "URL " + value + " has no host");
+                policy.requireAllowed(value);
+            } else {
+                policy.requireAllowedHttps(value);
             }
-        } catch (IllegalArgumentException | URISyntaxException e) {
-            throw CommandException.invalid(field, e.getMessage());
+        } catch (IllegalArgumentException e) {
+            throw CommandException.invalid(field, field + ": " + e.getMessage());
         }
     }
 }

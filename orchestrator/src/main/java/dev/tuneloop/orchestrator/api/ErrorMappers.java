@@ -1,19 +1,29 @@
 package dev.tuneloop.orchestrator.api;
 
 import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import dev.tuneloop.orchestrator.CommandException;
 import dev.tuneloop.orchestrator.EventLoop;
 import dev.tuneloop.orchestrator.messaging.PublishException;
+import dev.tuneloop.security.AuthErrors;
+import io.quarkus.security.AuthenticationFailedException;
+import io.quarkus.security.ForbiddenException;
+import io.quarkus.security.UnauthorizedException;
 import dev.tuneloop.storage.StorageException;
 import jakarta.validation.ConstraintViolation;
 import jakarta.validation.ConstraintViolationException;
 import jakarta.validation.ElementKind;
 import jakarta.validation.Path;
+import jakarta.ws.rs.container.ResourceInfo;
+import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
@@ -63,6 +73,22 @@ public class ErrorMappers {
         return respond(ApiError.of(400, "the body is not valid JSON: " + firstLine(e.getOriginalMessage())));
     }
 
+    /**
+     * Quarkus wraps what Jackson cannot read at all (invalid UTF-8, a number too large for its field, nesting deeper
+     * than Jackson's limit) in an empty 400; this names the problem and, where the parser was inside one, the field.
+     * Other web exceptions keep their own response.
+     */
+    @ServerExceptionMapper
+    public Response unreadable(WebApplicationException e) {
+        if (!(e.getCause() instanceof JsonProcessingException json)) {
+            return e.getResponse();
+        }
+        String field = json.getProcessor() instanceof JsonParser p ? path(p.getParsingContext()) : "";
+        String message = "the body is not valid JSON: " + firstLine(json.getOriginalMessage());
+        return respond(new ApiError(400, message, field.isEmpty() ? List.of()
+                : List.of(new ApiError.FieldError(field, firstLine(json.getOriginalMessage())))));
+    }
+
     @ServerExceptionMapper
     public Response refused(CommandException e) {
         int status = switch (e.kind()) {
@@ -90,6 +116,25 @@ public class ErrorMappers {
     public Response storage(StorageException e) {
         LOG.warn("request failed: {}", e.getMessage());
         return respond(ApiError.of(502, e.getMessage()));
+    }
+
+    @ServerExceptionMapper
+    public Response noToken(UnauthorizedException e) {
+        return challenge(respond(ApiError.of(401, AuthErrors.MISSING)));
+    }
+
+    @ServerExceptionMapper
+    public Response badToken(AuthenticationFailedException e) {
+        return challenge(respond(ApiError.of(401, AuthErrors.INVALID)));
+    }
+
+    @ServerExceptionMapper
+    public Response wrongRole(ForbiddenException e, ResourceInfo resource) {
+        return respond(ApiError.of(403, AuthErrors.forbidden(resource.getResourceMethod())));
+    }
+
+    private static Response challenge(Response response) {
+        return Response.fromResponse(response).header(AuthErrors.CHALLENGE_HEADER, AuthErrors.CHALLENGE).build();
     }
 
     private static Response respond(ApiError error) {
@@ -120,6 +165,23 @@ public class ErrorMappers {
             } else if (ref.getIndex() >= 0) {
                 out.append('[').append(ref.getIndex()).append(']');
             }
+        }
+        return out.toString();
+    }
+
+    /** {@code hyperParameters.targetModules[1]}: where a streaming parser stopped. */
+    private static String path(JsonStreamContext context) {
+        List<String> segments = new ArrayList<>();
+        for (JsonStreamContext c = context; c != null && !c.inRoot(); c = c.getParent()) {
+            if (c.inArray()) {
+                segments.add(0, "[" + Math.max(0, c.getCurrentIndex()) + "]");
+            } else if (c.getCurrentName() != null) {
+                segments.add(0, c.getCurrentName());
+            }
+        }
+        StringBuilder out = new StringBuilder();
+        for (String segment : segments) {
+            out.append(out.length() == 0 || segment.startsWith("[") ? "" : ".").append(segment);
         }
         return out.toString();
     }

@@ -6,6 +6,8 @@ import dev.tuneloop.orchestrator.EventLoop;
 import dev.tuneloop.orchestrator.Promoter;
 import dev.tuneloop.orchestrator.state.Promotion;
 import dev.tuneloop.orchestrator.state.RunRegistry;
+import dev.tuneloop.security.Roles;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.inject.Inject;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotBlank;
@@ -37,6 +39,7 @@ public class PromotionsResource {
      * The current promotion and those before it, newest first. The promotions topic is compacted, so after a
      * restart the history may hold only the latest promotion.
      */
+    @RolesAllowed(Roles.VIEWER)
     @GET
     public Promotions get() {
         events.requireLive();
@@ -50,6 +53,7 @@ public class PromotionsResource {
      * Promotes (or rolls back to) a checkpoint by hand. Pinned by default: automatic promotion leaves it alone
      * until a promotion with {@code "pinned": false} hands the choice back to the policy.
      */
+    @RolesAllowed(Roles.OPERATOR)
     @POST
     public Response promote(@NotNull @Valid PromoteRequest body) {
         events.requireLive();

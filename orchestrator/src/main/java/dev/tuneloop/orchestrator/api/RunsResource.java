@@ -6,7 +6,10 @@ import dev.tuneloop.orchestrator.OrchestratorConfig;
 import dev.tuneloop.orchestrator.RunCommands;
 import dev.tuneloop.orchestrator.state.RunRegistry;
 import dev.tuneloop.orchestrator.state.RunView;
+import dev.tuneloop.security.Roles;
 import dev.tuneloop.storage.StorageException;
+import dev.tuneloop.storage.StoragePolicy;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.inject.Inject;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
@@ -40,16 +43,19 @@ public class RunsResource {
     EventLoop events;
     @Inject
     OrchestratorConfig config;
+    @Inject
+    StoragePolicy dataPolicy;
 
     /**
      * Requests a training run: 201 with the run, or 200 with the existing run when the same request was made under
      * the same {@code runId} before; 409 if the id is taken by another request.
      */
+    @RolesAllowed(Roles.OPERATOR)
     @POST
     public Response create(@NotNull @Valid CreateRunRequest body) {
         events.requireLive();
         String runId = body.runId() != null ? body.runId() : "run-" + UUID.randomUUID();
-        RunCommands.Requested requested = commands.request(runId, body.toEvent(config.defaults()));
+        RunCommands.Requested requested = commands.request(runId, body.toEvent(config.defaults(), dataPolicy));
         return Response.status(requested.created() ? Response.Status.CREATED : Response.Status.OK)
                 .location(URI.create("/runs/" + runId))
                 .entity(requested.run())
@@ -57,6 +63,7 @@ public class RunsResource {
     }
 
     /** Every run, newest request first. */
+    @RolesAllowed(Roles.VIEWER)
     @GET
     public List<RunView> list() {
         events.requireLive();
@@ -64,6 +71,7 @@ public class RunsResource {
     }
 
     /** Status, progress, every checkpoint with its EM/F1, and the best. */
+    @RolesAllowed(Roles.VIEWER)
     @GET
     @Path("{id}")
     public RunView get(@PathParam("id") String id) {
@@ -75,6 +83,7 @@ public class RunsResource {
      * Asks the worker to stop the run (202); the run shows CANCELLING until the worker confirms. No body: who asks
      * and why are optional query parameters.
      */
+    @RolesAllowed(Roles.OPERATOR)
     @POST
     @Path("{id}/cancel")
     @Consumes(MediaType.WILDCARD)
@@ -88,6 +97,7 @@ public class RunsResource {
     }
 
     /** Deletes a finished run and every object under its folder. */
+    @RolesAllowed(Roles.OPERATOR)
     @DELETE
     @Consumes(MediaType.WILDCARD)
     @Path("{id}")

@@ -8,6 +8,7 @@ import dev.tuneloop.contracts.Topics;
 import dev.tuneloop.contracts.UnknownEvent;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -24,6 +25,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TimeoutException;
@@ -46,6 +49,8 @@ public final class EventConsumer implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(EventConsumer.class);
     private static final Duration POLL = Duration.ofMillis(200);
     private static final Duration RETRY = Duration.ofSeconds(1);
+    /** A reconnect shorter than this is not an outage. */
+    private static final Duration UNAVAILABLE_AFTER = Duration.ofSeconds(2);
     /** Topics not keyed by run id: a malformed record there names no run. */
     private static final Set<String> NOT_RUN_KEYED =
             Set.of(Topics.ADAPTER_PROMOTED, Topics.DATASET_NOTIFICATIONS, Topics.DEAD_LETTER);
@@ -72,6 +77,8 @@ public final class EventConsumer implements Runnable {
     private volatile boolean running = true;
     private volatile boolean live;
     private volatile String status = "starting";
+    /** Since when the consumer has had no connection to any broker; null while connected. */
+    private volatile Instant disconnectedSince;
 
     public EventConsumer(String bootstrapServers, String group, List<String> topics, EventPublisher publisher,
             Handlers handlers) {
@@ -92,9 +99,21 @@ public final class EventConsumer implements Runnable {
         return live;
     }
 
-    /** What the consumer is doing, for the readiness check. */
+    /** What the consumer is doing, for the readiness check; says so when the broker is unreachable. */
     public String status() {
-        return status;
+        Instant since = disconnectedSince;
+        return since == null || !brokerUnavailable() ? status
+                : status + "; no connection to the Kafka broker at " + config.get(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG)
+                        + " since " + since;
+    }
+
+    /**
+     * True when the consumer has had no broker connection for longer than {@link #UNAVAILABLE_AFTER} (a broker
+     * stopped or unreachable): the state is not updated and commands cannot be published meanwhile.
+     */
+    public boolean brokerUnavailable() {
+        Instant since = disconnectedSince;
+        return since != null && since.isBefore(Instant.now().minus(UNAVAILABLE_AFTER));
     }
 
     public long deadLettered() {
@@ -127,6 +146,7 @@ public final class EventConsumer implements Runnable {
             boolean changed = false;
             while (running) {
                 ConsumerRecords<byte[], byte[]> records = kafka.poll(POLL);
+                trackConnection(kafka);
                 changed |= handle(kafka, records, handledUpTo);
                 if (!live && caughtUp(kafka, end)) {
                     live = true;
@@ -285,6 +305,26 @@ public final class EventConsumer implements Runnable {
             sleep(RETRY);
         }
         return List.of();
+    }
+
+    /** The client's own {@code connection-count}: 0 means no broker is reachable. */
+    private void trackConnection(KafkaConsumer<byte[], byte[]> kafka) {
+        double connections = 0;
+        for (Map.Entry<MetricName, ? extends Metric> m : kafka.metrics().entrySet()) {
+            if (m.getKey().name().equals("connection-count") && m.getKey().group().equals("consumer-metrics")
+                    && m.getValue().metricValue() instanceof Double d) {
+                connections += d;
+            }
+        }
+        if (connections > 0) {
+            if (disconnectedSince != null) {
+                LOG.info("connected to the Kafka broker again (no connection since {})", disconnectedSince);
+            }
+            disconnectedSince = null;
+        } else if (disconnectedSince == null) {
+            disconnectedSince = Instant.now();
+            LOG.warn("no connection to the Kafka broker at {}", config.get(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG));
+        }
     }
 
     private static Map<TopicPartition, Long> handledOffsets(KafkaConsumer<byte[], byte[]> kafka,

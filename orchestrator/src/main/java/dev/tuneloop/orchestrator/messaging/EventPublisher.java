@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.LongAdder;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -29,6 +30,7 @@ public final class EventPublisher implements AutoCloseable {
 
     private final KafkaProducer<byte[], byte[]> producer;
     private final Duration timeout;
+    private final LongAdder failures = new LongAdder();
 
     public EventPublisher(String bootstrapServers, Duration timeout) {
         this.timeout = timeout;
@@ -63,9 +65,25 @@ public final class EventPublisher implements AutoCloseable {
         send(out, "dead letter of " + record.topic() + "-" + record.partition() + "@" + record.offset());
     }
 
+    /** Publishes that failed since start (broker unreachable, not acknowledged in time, …): for metrics. */
+    public long failures() {
+        return failures.sum();
+    }
+
     private void send(ProducerRecord<byte[], byte[]> record, String what) {
         try {
-            producer.send(record).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            sendOrThrow(record, what);
+        } catch (PublishException e) {
+            failures.increment();
+            throw e;
+        }
+    }
+
+    private void sendOrThrow(ProducerRecord<byte[], byte[]> record, String what) {
+        try {
+            // Waits past the producer's delivery timeout: its verdict decides, so a publish reported as failed is
+            // not delivered late beside the retry.
+            producer.send(record).get(timeout.toMillis() + 2000, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             throw new PublishException("cannot publish " + what + " to " + record.topic() + ": "
                     + e.getCause().getMessage(), e.getCause());

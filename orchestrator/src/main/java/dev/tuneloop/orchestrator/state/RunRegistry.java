@@ -209,8 +209,10 @@ public final class RunRegistry {
         Set<String> lastK = lastSaved(run, keepLast);
         Optional<String> best = run.checkpoints.entrySet().stream()
                 .filter(e -> evalSet != null && e.getValue().scores.containsKey(evalSet))
+                // ties: the earlier evaluation, as the promotion policy breaks them (not the name's sort order)
                 .min(Comparator.comparingDouble((Map.Entry<String, CheckpointState> e) ->
                                 -e.getValue().scores.get(evalSet).evaluation().f1())
+                        .thenComparing(e -> e.getValue().scores.get(evalSet).at())
                         .thenComparing(Map.Entry::getKey))
                 .map(Map.Entry::getKey);
         List<RunView.Checkpoint> checkpoints = new ArrayList<>();

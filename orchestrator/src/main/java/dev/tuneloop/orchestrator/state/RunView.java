@@ -13,7 +13,8 @@ import java.util.List;
  * @param evalSetId the eval set most of the run's checkpoints were scored on; {@code exactMatch}/{@code f1} of the
  *     checkpoints and {@code best} refer to it. {@code null} before the first evaluation
  * @param checkpoints in training order (by step; checkpoints only evaluated so far last, by name)
- * @param best the checkpoint with the highest F1 on {@code evalSetId}; {@code null} before the first evaluation
+ * @param best the checkpoint with the highest F1 on {@code evalSetId}, on a tie the earlier evaluation (as promotion
+ *     breaks ties); {@code null} before the first evaluation
  */
 public record RunView(String runId, RunStatus status, String statusReason, Instant requestedAt,
         TrainingRequested request, Progress progress, String evalSetId, List<Checkpoint> checkpoints,

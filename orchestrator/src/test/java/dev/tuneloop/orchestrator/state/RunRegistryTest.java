@@ -87,6 +87,17 @@ class RunRegistryTest {
     }
 
     @Test
+    void onATiedF1TheBestIsTheEarlierEvaluationAsPromotionDecidesNotTheNamesSortOrder() {
+        RunRegistry registry = applyAll(List.of(event(RUN, requested(), T0),
+                event(RUN, saved(RUN, "step-000002", 1, 2), T0.plusSeconds(1)),
+                event(RUN, saved(RUN, "epoch-0001", 1, 4), T0.plusSeconds(2)),
+                event(RUN, evaluated("step-000002", 0, EVAL_SET_A), T0.plusSeconds(3)),
+                event(RUN, evaluated("epoch-0001", 0, EVAL_SET_A), T0.plusSeconds(4))));
+        assertEquals("step-000002", registry.run(RUN).orElseThrow().best().name(),
+                "epoch-0001 sorts first by name but was evaluated later");
+    }
+
+    @Test
     void anyDeliveryOrderAcrossTopicsWithDuplicatesEndsInTheSameState() {
         List<List<EventEnvelope<?>>> topics = lifecycle();
         RunRegistry inOrder = applyAll(topics.stream().flatMap(List::stream).toList());

@@ -24,12 +24,15 @@ import dev.tuneloop.model.squad.SquadExample;
 import dev.tuneloop.model.squad.SquadReader;
 import dev.tuneloop.model.text.PromptMode;
 import dev.tuneloop.model.text.PromptTemplate;
+import dev.tuneloop.model.train.InitAdapterException;
 import dev.tuneloop.model.train.TrainConfig;
 import dev.tuneloop.model.train.Trainer;
+import dev.tuneloop.storage.DataFetcher;
 import dev.tuneloop.storage.ObjectStore;
 import dev.tuneloop.storage.ObjectUri;
 import dev.tuneloop.storage.StoragePolicy;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,8 +51,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Trains one requested run: downloads its data (policy-checked, sha256-verified), resumes from the latest resume
- * state in the store if an earlier worker left one, trains with {@link Trainer}, publishes every checkpoint's
+ * Trains one requested run: downloads its data and, if requested, the adapter to start from (policy-checked,
+ * sha256-verified), resumes from the latest resume state in the store if an earlier worker left one (it takes
+ * precedence over the init adapter), trains with {@link Trainer}, publishes every checkpoint's
  * adapter and resume state, and ends with exactly one of {@code RunCompleted}, {@code RunFailed},
  * {@code RunCancelled} (then recorded in {@code outcome.json}, so a redelivered request is not trained again).
  *
@@ -61,6 +65,8 @@ import org.slf4j.LoggerFactory;
 public final class TrainingJob {
     private static final Logger LOG = LoggerFactory.getLogger(TrainingJob.class);
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The {@code RunFailed} stage of every problem with the requested init adapter. */
+    static final String INIT_ADAPTER = "init-adapter";
 
     /**
      * @param workDir local scratch space; each run gets {@code runs/<id>/} (emptied when a run starts)
@@ -75,6 +81,7 @@ public final class TrainingJob {
     private final Settings settings;
     private final ObjectStore store;
     private final StoragePolicy policy;
+    private final DataFetcher data;
     private final CancelRequests cancels;
     private final Consumer<EventEnvelope<?>> events;
 
@@ -83,6 +90,7 @@ public final class TrainingJob {
         this.settings = settings;
         this.store = store;
         this.policy = policy;
+        this.data = new DataFetcher(store, policy);
         this.cancels = cancels;
         this.events = events;
     }
@@ -170,6 +178,10 @@ public final class TrainingJob {
                     throw e;
                 }
                 String reason = e.getMessage() == null ? e.toString() : e.getMessage();
+                if (e instanceof InitAdapterException) { // found by the trainer: missing, unreadable or a misfit
+                    stage = INIT_ADAPTER;
+                    reason = "initAdapter " + request.initAdapter() + ": " + reason;
+                }
                 LOG.warn("run {} failed in stage {}: {}", runId, stage, reason, e);
                 end("failed", new RunFailed(stage, reason), stage + ": " + reason);
             }
@@ -184,13 +196,18 @@ public final class TrainingJob {
                         + request.modelRevision());
             }
             stage = "request";
-            if (request.initAdapter() != null) {
-                throw new IllegalArgumentException("initAdapter " + request.initAdapter()
-                        + ": starting from an existing adapter is not supported by this trainer");
-            }
             TrainConfig config = trainConfig(request, settings.modelId());
-            ObjectUri trainUri = policy.requireAllowed(request.trainDataUri());
-            ObjectUri evalUri = policy.requireAllowed(request.evalDataUri());
+            Trainer.requireFits(config, settings.modelDir());
+            ObjectUri initUri = null;
+            if (request.initAdapter() != null) {
+                stage = INIT_ADAPTER;
+                initUri = policy.requireAllowed(request.initAdapter());
+                if (!initUri.isFolder()) {
+                    throw new IllegalArgumentException("initAdapter " + initUri + " must be an adapter folder (ending"
+                            + " with '/')");
+                }
+                config = config.toBuilder().initAdapter(initAdapterDir().toString()).build();
+            }
 
             stage = "resume";
             resumed = run.latestResume().orElse(null);
@@ -204,19 +221,24 @@ public final class TrainingJob {
 
             stage = "download";
             deleteTree(local);
-            Path trainFile = local.resolve("data/train").resolve(trainUri.fileName());
-            Path evalFile = local.resolve("data/eval").resolve(evalUri.fileName());
-            StoredObject train = store.get(trainUri, trainFile, null);
+            DataFetcher.Downloaded train = data.get("trainDataUri", request.trainDataUri(),
+                    local.resolve("data/train"), null);
+            String trainSha256 = train.sha256();
             String expected = lineage.datasetSha256();
-            if (expected != null && !expected.equals(train.sha256())) {
-                throw new IllegalArgumentException(trainUri + " changed since the run was requested: sha256 "
-                        + train.sha256() + ", the request's lineage says " + expected);
+            if (expected != null && !expected.equals(trainSha256)) {
+                throw new IllegalArgumentException(request.trainDataUri() + " changed since the run was requested:"
+                        + " sha256 " + trainSha256 + ", the request's lineage says " + expected);
             }
-            lineage = new Lineage(train.sha256(), settings.modelId(), settings.modelRevision(),
+            lineage = new Lineage(trainSha256, settings.modelId(), settings.modelRevision(),
                     settings.tuneloopVersion());
-            store.get(evalUri, evalFile, null);
-            trainExamples = read("train", trainFile);
-            evalExamples = read("eval", evalFile);
+            Path evalFile = data.get("evalDataUri", request.evalDataUri(), local.resolve("data/eval"), null).file();
+            stage = "data";
+            trainExamples = read("train", request.trainDataUri(), train.file());
+            evalExamples = read("eval", request.evalDataUri(), evalFile);
+            if (initUri != null && resumed == null) { // a resume state holds the trained weights already
+                stage = INIT_ADAPTER;
+                downloadInitAdapter(initUri);
+            }
 
             stage = "resume";
             if (resumed != null) {
@@ -230,8 +252,34 @@ public final class TrainingJob {
             return config;
         }
 
-        private List<SquadExample> read(String what, Path file) throws IOException {
-            SquadData data = SquadReader.read(file, OnBadRecord.SKIP);
+        /**
+         * The PEFT adapter files under {@code prefix} into {@link #initAdapterDir}, each verified against the sha256
+         * the store keeps for it (every tuneloop upload records one); the trainer checks that it fits the model.
+         */
+        private void downloadInitAdapter(ObjectUri prefix) throws IOException {
+            List<String> present = store.list(prefix).stream().map(u -> u.key().substring(prefix.key().length()))
+                    .toList();
+            for (String file : List.of(AdapterFiles.CONFIG, AdapterFiles.WEIGHTS)) {
+                if (!present.contains(file)) {
+                    throw new IllegalArgumentException("initAdapter " + prefix + " holds no " + file + " (found "
+                            + present + "); a PEFT adapter folder needs " + AdapterFiles.CONFIG + " and "
+                            + AdapterFiles.WEIGHTS);
+                }
+                store.get(prefix.resolve(file), initAdapterDir().resolve(file), null);
+            }
+            LOG.info("run {}: starting from the adapter {}", runId, prefix);
+        }
+
+        private Path initAdapterDir() {
+            return local.resolve("init-adapter");
+        }
+
+        /** Reads a downloaded dataset; errors and bad records name its URI, not the scratch file. */
+        private List<SquadExample> read(String what, String uri, Path file) throws IOException {
+            SquadData data;
+            try (InputStream in = Files.newInputStream(file)) { // errors name the URI, not the scratch file
+                data = SquadReader.read(in, uri, OnBadRecord.SKIP);
+            }
             LOG.info("run {}: {} data {}", runId, what, data.summary());
             return data.examples();
         }

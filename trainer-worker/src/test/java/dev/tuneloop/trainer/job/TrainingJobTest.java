@@ -14,6 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.Device;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tuneloop.contracts.CheckpointSaved;
 import dev.tuneloop.contracts.EventEnvelope;
 import dev.tuneloop.contracts.EventPayload;
@@ -177,6 +178,28 @@ class TrainingJobTest {
     }
 
     @Test
+    void aResumedRunFromAnInitAdapterContinuesFromItsResumeStateWithoutTheAdapter() throws Exception {
+        String prefix = "s3://tuneloop/runs/promoted/checkpoints/epoch-0002/";
+        for (String f : List.of("adapter_config.json", "adapter_model.safetensors")) {
+            store.put(ObjectUri.parse(prefix + f), Fixtures.goldenAdapter().resolve(f));
+        }
+        EventEnvelope<TrainingRequested> request = request("run-init-resumed", tinyRun(), TRAIN_URI, null, prefix);
+        List<EventEnvelope<?>> first = new ArrayList<>();
+        job("w1", store, first::add).run(request, () -> first.stream()
+                .anyMatch(e -> e.payload() instanceof CheckpointSaved));
+        // the adapter is gone (a deleted run, say): the resume state holds the trained weights, nothing else is read
+        store.delete(ObjectUri.parse(prefix));
+
+        job("w2").run(request, () -> false);
+        assertEquals(List.of(new TrainingStarted("w2", 2, 3)), payloads(TrainingStarted.class));
+        assertEquals(List.of(new RunCompleted(6, List.of("epoch-0001", "epoch-0002"))), payloads(RunCompleted.class));
+        CheckpointSaved last = payloads(CheckpointSaved.class).get(1);
+        assertEquals(7, last.adapterConfig().path("target_modules").size(),
+                "still the init adapter's settings after the resume: " + last.adapterConfig());
+        assertEquals(7, json(last.files().get("tuneloop_config.json").uri()).path("target_modules").size());
+    }
+
+    @Test
     void aCancelRequestStopsTheRunAtTheNextStep() throws Exception {
         String run = "run-cancelled";
         job("w1", store, e -> {
@@ -213,8 +236,17 @@ class TrainingJobTest {
         assertTrue(model.reason().contains("Qwen/Qwen2.5-7B@main"), model.reason());
 
         RunFailed outside = failure(request("run-f2", hp, "s3://tuneloop/private/secrets.jsonl", null));
-        assertEquals("request", outside.stage());
-        assertTrue(outside.reason().contains("not allowed"), outside.reason());
+        assertEquals("download", outside.stage());
+        assertEquals("trainDataUri: location 's3://tuneloop/private/secrets.jsonl' is not allowed: the key must start"
+                + " with one of [datasets/, runs/]", outside.reason());
+
+        // an https URL that did not come through the orchestrator's check: refused before anything is fetched
+        RunFailed https = failure(request("run-f2b", hp, "https://169.254.169.254/latest/meta-data/train.jsonl",
+                null));
+        assertEquals("download", https.stage());
+        assertEquals("trainDataUri: location 'https://169.254.169.254/latest/meta-data/train.jsonl' is not allowed:"
+                + " host '169.254.169.254' is not allowed: no https host is (the allow-list"
+                + " tuneloop.storage.allowed-https-hosts is empty)", https.reason());
 
         RunFailed otherBucket = failure(request("run-f3", hp, "s3://elsewhere/datasets/a.jsonl", null));
         assertTrue(otherBucket.reason().contains("the bucket must be 'tuneloop'"), otherBucket.reason());
@@ -232,6 +264,33 @@ class TrainingJobTest {
         RunFailed prompt = failure(request("run-f6", chat, TRAIN_URI, null));
         assertEquals("request", prompt.stage());
         assertTrue(prompt.reason().contains("'chat'"), prompt.reason());
+    }
+
+    @Test
+    void aBadInitAdapterFailsItsRunInTheInitAdapterStageNamingUriAndTensor() throws Exception {
+        HyperParameters hp = tinyRun();
+        RunFailed outside = failure(request("run-i1", hp, TRAIN_URI, null, "s3://tuneloop/private/adapter/"));
+        assertEquals("init-adapter", outside.stage());
+        assertTrue(outside.reason().contains("s3://tuneloop/private/adapter/") && outside.reason().contains(
+                "not allowed"), outside.reason());
+
+        // PEFT files that do not fit: adapter_config.json names q_proj and v_proj, the weights hold all seven
+        String prefix = "s3://tuneloop/runs/other/checkpoints/epoch-0001/";
+        ObjectNode config = (ObjectNode) JSON.readTree(Fixtures.goldenAdapter().resolve("adapter_config.json")
+                .toFile());
+        config.putArray("target_modules").add("q_proj").add("v_proj");
+        store.putBytes(ObjectUri.parse(prefix + "adapter_config.json"), JSON.writeValueAsBytes(config));
+        store.put(ObjectUri.parse(prefix + "adapter_model.safetensors"),
+                Fixtures.goldenAdapter().resolve("adapter_model.safetensors"));
+        events.clear();
+        job("w1").run(request("run-i2", hp, TRAIN_URI, null, prefix), () -> false);
+        assertEquals(List.of("TrainingStarted", "RunFailed"), events.stream().map(e -> e.header().type()).toList(),
+                "the trainer checks the fit after the model loaded; no step, no checkpoint");
+        RunFailed misfit = payloads(RunFailed.class).get(0);
+        assertEquals("init-adapter", misfit.stage());
+        assertTrue(misfit.reason().startsWith("initAdapter " + prefix + ": ") && misfit.reason().contains(
+                "adapter tensor base_model.model.model.layers.0.mlp.down_proj.lora_A.weight does not fit the base"
+                        + " model"), misfit.reason());
     }
 
     @Test

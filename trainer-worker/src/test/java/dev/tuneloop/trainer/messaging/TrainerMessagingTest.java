@@ -18,6 +18,7 @@ import dev.tuneloop.contracts.HyperParameters;
 import dev.tuneloop.contracts.Lineage;
 import dev.tuneloop.contracts.RunCancelled;
 import dev.tuneloop.contracts.RunCompleted;
+import dev.tuneloop.contracts.RunFailed;
 import dev.tuneloop.contracts.StoredObject;
 import dev.tuneloop.contracts.Topics;
 import dev.tuneloop.contracts.TrainingProgressed;
@@ -26,6 +27,7 @@ import dev.tuneloop.contracts.testing.KafkaBroker;
 import dev.tuneloop.messaging.EventPublisher;
 import dev.tuneloop.messaging.KafkaSettings;
 import dev.tuneloop.messaging.testing.TestKafka;
+import dev.tuneloop.model.safetensors.SafetensorsFile;
 import dev.tuneloop.storage.ObjectStore;
 import dev.tuneloop.storage.ObjectUri;
 import dev.tuneloop.storage.S3ProxyServer;
@@ -35,6 +37,7 @@ import dev.tuneloop.trainer.Fixtures;
 import dev.tuneloop.trainer.job.CancelRequests;
 import dev.tuneloop.trainer.job.TrainingJob;
 import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -115,6 +118,68 @@ class TrainerMessagingTest {
         waitUntil(Duration.ofSeconds(10), "the request's offset committed",
                 () -> kafka.committed(GROUP, Topics.TRAINING_REQUESTED) == before + 1, messaging::status);
         assertEquals(1, messaging.status().rebalances(), "the worker stayed in its group: " + messaging.status());
+    }
+
+    @Test
+    void aRequestWithAnInitAdapterTrainsOnFromThatAdaptersWeights() throws Exception {
+        // as the orchestrator's fromPromoted trigger sends it: a checkpoint folder of an earlier run
+        String prefix = "s3://tuneloop/runs/promoted-run/checkpoints/epoch-0003/";
+        for (String f : List.of("adapter_config.json", "adapter_model.safetensors")) {
+            store.put(ObjectUri.parse(prefix + f), Fixtures.goldenAdapter().resolve(f));
+        }
+        String run = "run-from-adapter";
+        kafka.send(request(run, tinyRun(), TRAIN_URI, null, prefix));
+        waitUntil(Duration.ofSeconds(90), "RunCompleted",
+                () -> !payloads(Topics.RUN_EVENTS, run, RunCompleted.class).isEmpty(), messaging::status);
+
+        CheckpointSaved first = payloads(Topics.CHECKPOINT_SAVED, run, CheckpointSaved.class).get(0);
+        assertEquals("epoch-0001", first.checkpoint());
+        // the adapter's config decides the LoRA settings: the request asked for q_proj and v_proj, dropout 0
+        assertEquals(7, first.adapterConfig().path("target_modules").size(), first.adapterConfig().toString());
+        assertEquals(0.05, first.adapterConfig().path("lora_dropout").asDouble());
+        Path got = Files.createTempFile("first-checkpoint", ".safetensors");
+        store.get(ObjectUri.parse(first.files().get("adapter_model.safetensors").uri()), got,
+                first.files().get("adapter_model.safetensors").sha256());
+        double maxDiff = 0;
+        double diffSq = 0;
+        double initSq = 0;
+        try (SafetensorsFile init = SafetensorsFile.open(Fixtures.goldenAdapter().resolve("adapter_model.safetensors"));
+                SafetensorsFile trained = SafetensorsFile.open(got)) {
+            assertEquals(init.tensors().keySet(), trained.tensors().keySet());
+            for (String name : init.tensors().keySet()) {
+                float[] a = init.floats(name);
+                float[] b = trained.floats(name);
+                for (int i = 0; i < a.length; i++) {
+                    maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
+                    diffSq += (double) (a[i] - b[i]) * (a[i] - b[i]);
+                    initSq += (double) a[i] * a[i];
+                }
+            }
+        } finally {
+            Files.delete(got);
+        }
+        double relative = Math.sqrt(diffSq / initSq);
+        System.out.printf("first checkpoint vs init adapter: max |diff| %.3g, relative L2 distance %.3g%n", maxDiff,
+                relative);
+        assertTrue(maxDiff > 1e-4, "3 steps at lr 5e-3 trained the adapter: max |diff| " + maxDiff);
+        assertTrue(relative < 0.25, "and it derives from the init adapter (a fresh LoRA has B = 0): relative L2"
+                + " distance " + relative);
+        assertEquals(List.of(new RunCompleted(6, List.of("epoch-0001", "epoch-0002"))),
+                payloads(Topics.RUN_EVENTS, run, RunCompleted.class));
+    }
+
+    @Test
+    void aRequestWhoseInitAdapterFolderIsEmptyFailsInTheInitAdapterStage() {
+        String run = "run-from-nothing";
+        String empty = "s3://tuneloop/runs/never-trained/checkpoints/epoch-0001/";
+        kafka.send(request(run, tinyRun(), TRAIN_URI, null, empty));
+        waitUntil(Duration.ofSeconds(60), "RunFailed",
+                () -> !payloads(Topics.RUN_EVENTS, run, RunFailed.class).isEmpty(), messaging::status);
+        RunFailed failed = payloads(Topics.RUN_EVENTS, run, RunFailed.class).get(0);
+        assertEquals("init-adapter", failed.stage());
+        assertTrue(failed.reason().contains("initAdapter " + empty + " holds no adapter_config.json"),
+                failed.reason());
+        assertEquals(List.of(), payloads(Topics.RUN_EVENTS, run, TrainingStarted.class), "nothing was trained");
     }
 
     @Test
