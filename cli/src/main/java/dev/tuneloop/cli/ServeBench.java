@@ -17,9 +17,10 @@ import dev.tuneloop.model.lora.LoraConfig;
 import dev.tuneloop.model.qwen2.Qwen2Config;
 import dev.tuneloop.model.qwen2.Qwen2ForCausalLM;
 import dev.tuneloop.model.qwen2.Qwen2Weights;
+import dev.tuneloop.stack.LocalS3;
 import dev.tuneloop.storage.ObjectStore;
 import dev.tuneloop.storage.ObjectUri;
-import dev.tuneloop.storage.S3ProxyServer;
+import dev.tuneloop.storage.StoragePolicy;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -107,8 +108,8 @@ final class ServeBench {
         Path work = Files.createTempDirectory("tuneloop-bench-serve");
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         try (Qwen2ForCausalLM lm = Qwen2Weights.random(config, Device.cpu(), ModelBench.SEED, 0.02);
-                S3ProxyServer s3 = S3ProxyServer.startInMemory();
-                ObjectStore store = new ObjectStore(s3.settings("tuneloop"));
+                LocalS3 s3 = LocalS3.start(work.resolve("s3"), 0, "tuneloop");
+                ObjectStore store = new ObjectStore(s3.settings());
                 Batcher batcher = new Batcher(lm, List.of(), new Batcher.Settings(8, Duration.ofMillis(10), 64,
                         16384), registry)) {
             store.ensureBucket();
@@ -117,7 +118,8 @@ final class ServeBench {
             for (int i = 0; i < 2; i++) {
                 adapters.add(uploadAdapter(lm, lora, store, work.resolve("adapter-" + i), i));
             }
-            AdapterFetcher fetcher = new AdapterFetcher(store, work.resolve("fetch"), lm, 1L << 30,
+            AdapterFetcher fetcher = new AdapterFetcher(store, new StoragePolicy("tuneloop", List.of("bench/"), List.of()),
+                    work.resolve("fetch"), lm, 1L << 30,
                     Clock.systemUTC());
             PromotionFollower follower = new PromotionFollower(SERVED, fetcher, registry, Clock.systemUTC());
             offer(follower, adapters.get(0), 1);
