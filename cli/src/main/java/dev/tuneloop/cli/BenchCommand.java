@@ -2,9 +2,13 @@ package dev.tuneloop.cli;
 
 import java.util.Arrays;
 
-/** {@code tuneloop bench <target>}: {@code model} (training and inference speed of the model core on this machine). */
+/**
+ * {@code tuneloop bench <target>}: {@code model} (training and inference speed of the model core on this machine),
+ * {@code memory} (peak RSS of training), {@code serve} (serving latency, tokens/s, adapter swaps).
+ */
 final class BenchCommand {
-    static final String USAGE = "bench model [--config PATH | --quick] | bench memory [--batch 4 --seq 384]";
+    static final String USAGE = "bench model [--config PATH | --quick] | bench memory [--batch 4 --seq 384]"
+            + " | bench serve [--config PATH | --quick] [--clients 8]";
 
     private BenchCommand() {}
 
@@ -16,7 +20,8 @@ final class BenchCommand {
         return switch (argv[0]) {
             case "model" -> ModelBench.run(rest);
             case "memory" -> ModelBench.memory(rest);
-            default -> throw new Args.UsageException("bench: unknown target '" + argv[0] + "' (known: model, memory; usage: "
+            case "serve" -> ServeBench.run(rest);
+            default -> throw new Args.UsageException("bench: unknown target '" + argv[0] + "' (known: model, memory, serve; usage: "
                     + USAGE + ")");
         };
     }

@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
 final class ModelBench {
     private static final Logger LOG = LoggerFactory.getLogger(ModelBench.class);
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final long SEED = 1234;
+    static final long SEED = 1234;
     private static final int GEMM_N = 1024;
 
     /** The sizes of one run: the full protocol, or a smoke run on a tiny model. */
@@ -357,12 +357,12 @@ final class ModelBench {
         return Math.round(v * 1e4) / 1e4;
     }
 
-    private static Path defaultConfig() {
+    static Path defaultConfig() {
         return Path.of(System.getProperty("tuneloop.shared.dir", "../shared"), "models", "qwen2.5-0.5b-instruct",
                 "config.json");
     }
 
-    private static Qwen2Config readConfig(Path file) throws IOException {
+    static Qwen2Config readConfig(Path file) throws IOException {
         JsonNode root;
         try {
             root = JSON.readTree(Files.readString(file));
@@ -400,7 +400,7 @@ final class ModelBench {
         return Double.NaN;
     }
 
-    private static String loadAverage() {
+    static String loadAverage() {
         try {
             String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
             return f[0] + " " + f[1] + " " + f[2];

@@ -10,7 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** {@code tuneloop bench model --quick}: the report's last line is the JSON summary, with positive numbers. */
+/** {@code tuneloop bench model|serve --quick}: the report's last line is the JSON summary, with positive numbers. */
 class BenchCommandTest {
     @Test
     void quickModelBenchEndsWithJsonSummary() throws Exception {
@@ -26,6 +26,29 @@ class BenchCommandTest {
             assertTrue(v.isNumber() && v.asDouble() > 0 && Double.isFinite(v.asDouble()), key + " = " + v);
         }
         assertTrue(run.out().contains("GEMM:") && run.out().contains("copy bandwidth:"), run.describe());
+    }
+
+    @Test
+    void quickServeBenchReportsLatencyThroughputSwapAndMemory() throws Exception {
+        CliRun run = CliRun.of("bench", "serve", "--quick", "--clients", "4");
+        assertEquals(0, run.exitCode(), run.describe());
+        JsonNode summary = new ObjectMapper().readTree(run.lastLine());
+        List<String> keys = new ArrayList<>();
+        summary.fieldNames().forEachRemaining(keys::add);
+        assertEquals(List.of("one_client_tokens_per_s", "one_client_p50_s", "one_client_p95_s", "clients",
+                "clients_tokens_per_s", "clients_p50_s", "clients_p95_s", "speedup", "squad_one_client_p50_s",
+                "squad_clients_p50_s", "squad_clients_tokens_per_s", "swap_ms_p50", "swap_ms_max",
+                "swap_prepared_ms_p50", "rss_steady_mb", "rss_swap_peak_mb", "rss_swap_ratio", "load_average_start",
+                "load_average_end"), keys);
+        for (String key : keys.subList(0, keys.size() - 2)) {
+            JsonNode v = summary.get(key);
+            assertTrue(v.isNumber() && v.asDouble() > 0 && Double.isFinite(v.asDouble()), key + " = " + v);
+        }
+        assertEquals(4, summary.get("clients").asInt());
+        assertTrue(summary.get("one_client_p50_s").asDouble() <= summary.get("one_client_p95_s").asDouble());
+        assertTrue(summary.get("swap_prepared_ms_p50").asDouble() <= summary.get("swap_ms_max").asDouble());
+        assertTrue(summary.get("rss_swap_peak_mb").asDouble() > 0 && summary.get("rss_swap_ratio").asDouble() > 0.5);
+        assertTrue(run.out().contains("adapter: ") && run.out().contains("batches: "), run.describe());
     }
 
     @Test

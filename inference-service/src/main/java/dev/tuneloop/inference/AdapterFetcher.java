@@ -66,9 +66,11 @@ public final class AdapterFetcher {
                     + workDir + ": " + e.getMessage(), e);
         }
         try {
+            long start = System.nanoTime();
             for (Map.Entry<String, StoredObject> file : promotion.files().entrySet()) {
                 download(what, file.getKey(), file.getValue(), dir);
             }
+            long downloaded = System.nanoTime();
             LoraWeights weights;
             try {
                 weights = LoraAdapter.read(lm, dir);
@@ -88,6 +90,8 @@ public final class AdapterFetcher {
             StoredObject config = promotion.files().get(ServingPrompt.CONFIG_FILE);
             prompt = new ServingPrompt(prompt.template(), prompt.maxSeqLen(), config != null ? config.uri()
                     : "defaults: the promotion lists no " + ServingPrompt.CONFIG_FILE);
+            LOG.info("{}: {} bytes downloaded and sha256-checked in {} ms, read and checked against the model in {} ms",
+                    what, total, (downloaded - start) / 1_000_000, (System.nanoTime() - downloaded) / 1_000_000);
             return new ServedAdapter(weights, prompt, promotion, runId, clock.instant());
         } finally {
             deleteTree(dir);

@@ -87,13 +87,14 @@ public final class PromotionFollower {
         try {
             next = fetcher.fetch(runId, promotion);
         } catch (AdapterRefusedException e) {
-            lastRefusal.set(new Refusal(promotion.generation(), runId, promotion.checkpoint(), e.reason(),
-                    e.getMessage(), clock.instant()));
+            // counted first: whoever sees the refusal in GET /v1/adapter sees it counted too
             Counter.builder("tuneloop.inference.adapter.swap.failures")
                     .description("promoted adapters refused (the previous one kept serving)")
                     .tag("reason", e.reason().name().toLowerCase(java.util.Locale.ROOT))
                     .register(registry)
                     .increment();
+            lastRefusal.set(new Refusal(promotion.generation(), runId, promotion.checkpoint(), e.reason(),
+                    e.getMessage(), clock.instant()));
             ServedAdapter kept = current.get();
             LOG.error("REFUSED promoted adapter ({}): {}; still serving {}", e.reason(), e.getMessage(),
                     kept == null ? "the base model" : kept.describe());

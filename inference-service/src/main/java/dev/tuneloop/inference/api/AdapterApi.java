@@ -59,7 +59,8 @@ public class AdapterApi {
             adapter = new Adapter(current.runId(), p.checkpoint(), p.f1(), p.evalSetId(), p.generation(), p.pinned(),
                     p.promotedAt(), files, current.weights().modules().size(), current.weights().bytes());
         }
+        PromotionFollower.Refusal refusal = follower.lastRefusal(); // read first: a refusal seen is counted below
         return new AdapterStatus(server.servedModel(), server.baseModelName(), adapter, current.since(),
-                current.prompt().describe(), follower.swaps(), follower.failedSwaps(), follower.lastRefusal());
+                current.prompt().describe(), follower.swaps(), follower.failedSwaps(), refusal);
     }
 }

@@ -1,0 +1,342 @@
+package dev.tuneloop.cli;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.pytorch.jni.JniUtils;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tuneloop.contracts.AdapterPromoted;
+import dev.tuneloop.contracts.StoredObject;
+import dev.tuneloop.inference.AdapterFetcher;
+import dev.tuneloop.inference.Batcher;
+import dev.tuneloop.inference.PromotionFollower;
+import dev.tuneloop.inference.ServedAdapter;
+import dev.tuneloop.model.generate.Sampling;
+import dev.tuneloop.model.lora.LoraAdapter;
+import dev.tuneloop.model.lora.LoraConfig;
+import dev.tuneloop.model.qwen2.Qwen2Config;
+import dev.tuneloop.model.qwen2.Qwen2ForCausalLM;
+import dev.tuneloop.model.qwen2.Qwen2Weights;
+import dev.tuneloop.stack.LocalS3;
+import dev.tuneloop.storage.ObjectStore;
+import dev.tuneloop.storage.ObjectUri;
+import dev.tuneloop.storage.StoragePolicy;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * {@code tuneloop bench serve}: the inference service's serving core — {@link Batcher} (dynamic batching, the
+ * service's default settings), {@link PromotionFollower} and {@link AdapterFetcher} — on a random model with a real
+ * config's shapes, adapters fetched from a real S3 server (S3Proxy, in memory) as the service fetches them. HTTP,
+ * JSON, tokenisation and Kafka's delivery are left out (prompts are random ids; a promotion counts from its receipt).
+ * Workload (docs/benchmarks.md): 64-token prompts, 128 forced new tokens (EOS ignored), tokens/s = completion tokens
+ * ÷ wall time, 1 client and 8 concurrent clients; a SQuAD-shaped row; swap time and RSS around a swap.
+ */
+final class ServeBench {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final long SEED = 4321;
+    private static final String SERVED = "qwen-squad";
+
+    /** Sizes of one run: the protocol, or a smoke run on the tiny config. */
+    record Workload(int prompt, int newTokens, int oneClientRequests, int perClientRequests, int squadPrompt,
+            int squadNew, int squadRequests, int swaps) {
+        static final Workload FULL = new Workload(64, 128, 3, 2, 200, 16, 3, 5);
+        static final Workload QUICK = new Workload(16, 8, 2, 1, 24, 4, 2, 2);
+    }
+
+    /** Latencies (s) and completion tokens/s of one phase. */
+    record Phase(double[] latencies, double tokensPerSecond) {
+        double p50() {
+            return percentile(latencies, 50);
+        }
+
+        double p95() {
+            return percentile(latencies, 95);
+        }
+    }
+
+    /** One swap: receipt → snapshot prepared (download + verify + read) → first response by it; RSS around it. */
+    record Swap(double preparedMs, double firstResponseMs, long rssBefore, long rssPeak) {}
+
+    private ServeBench() {}
+
+    public static int run(String[] argv) throws Exception {
+        Args args = new Args("bench serve", argv, Set.of("quick"));
+        boolean quick = args.flag("quick");
+        boolean hasConfig = args.has("config");
+        Path configPath = hasConfig ? args.path("config") : ModelBench.defaultConfig();
+        int clients = args.integer("clients", 8);
+        args.finish();
+        if (!args.positional().isEmpty()) {
+            throw new Args.UsageException("bench serve: unexpected argument '" + args.positional().get(0)
+                    + "' (usage: " + BenchCommand.USAGE + ")");
+        }
+        if (quick && hasConfig) {
+            throw new Args.UsageException("bench serve: --quick runs a built-in tiny model; it takes no --config");
+        }
+        Qwen2Config config = quick ? ModelBench.tinyConfig() : ModelBench.readConfig(configPath);
+        Workload w = quick ? Workload.QUICK : Workload.FULL;
+        int cores = Runtime.getRuntime().availableProcessors();
+        Engine.getEngine("PyTorch");
+        JniUtils.setNumThreads(cores);
+        String loadStart = ModelBench.loadAverage();
+        System.out.printf("machine: %d cores, %d PyTorch threads, load average at start %s%n", cores,
+                JniUtils.getNumThreads(), loadStart);
+        System.out.printf("model: %s (%d layers, hidden %d, vocab %d), random weights, fp32; adapters LoRA r 8 on all"
+                + " 7 projections, unmerged; batching: max 8 requests, max wait 10 ms%n",
+                quick ? "built-in tiny config" : configPath, config.numHiddenLayers(), config.hiddenSize(),
+                config.vocabSize());
+
+        Path work = Files.createTempDirectory("tuneloop-bench-serve");
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (Qwen2ForCausalLM lm = Qwen2Weights.random(config, Device.cpu(), ModelBench.SEED, 0.02);
+                LocalS3 s3 = LocalS3.start(work.resolve("s3"), 0, "tuneloop");
+                ObjectStore store = new ObjectStore(s3.settings());
+                Batcher batcher = new Batcher(lm, List.of(), new Batcher.Settings(8, Duration.ofMillis(10), 64,
+                        16384), registry)) {
+            store.ensureBucket();
+            LoraConfig lora = LoraConfig.of(8, 16, 0.0, LoraConfig.ALL_MODULES);
+            List<Map<String, StoredObject>> adapters = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                adapters.add(uploadAdapter(lm, lora, store, work.resolve("adapter-" + i), i));
+            }
+            AdapterFetcher fetcher = new AdapterFetcher(store, new StoragePolicy("tuneloop", List.of("bench/"), List.of()),
+                    work.resolve("fetch"), lm, 1L << 30,
+                    Clock.systemUTC());
+            PromotionFollower follower = new PromotionFollower(SERVED, fetcher, registry, Clock.systemUTC());
+            offer(follower, adapters.get(0), 1);
+            System.out.printf("adapter: %.1f MB of LoRA arrays (%d modules)%n",
+                    follower.current().weights().bytes() / 1e6, follower.current().weights().modules().size());
+
+            SplittableRandom random = new SplittableRandom(SEED);
+            run(batcher, follower, 1, 1, w.prompt(), 1, random, config); // warm-up
+            Phase one = run(batcher, follower, 1, w.oneClientRequests(), w.prompt(), w.newTokens(), random, config);
+            report("1 client", one, w.prompt(), w.newTokens());
+            Phase many = run(batcher, follower, clients, w.perClientRequests(), w.prompt(), w.newTokens(), random,
+                    config);
+            report(clients + " clients", many, w.prompt(), w.newTokens());
+            double speedup = many.tokensPerSecond() / one.tokensPerSecond();
+            System.out.printf("%d clients / 1 client completion tokens/s: %.2fx (target >= 3x)%n", clients, speedup);
+            Phase squadOne = run(batcher, follower, 1, w.squadRequests(), w.squadPrompt(), w.squadNew(), random,
+                    config);
+            report("SQuAD-shaped, 1 client", squadOne, w.squadPrompt(), w.squadNew());
+            Phase squadMany = run(batcher, follower, clients, 1, w.squadPrompt(), w.squadNew(), random, config);
+            report("SQuAD-shaped, " + clients + " clients", squadMany, w.squadPrompt(), w.squadNew());
+
+            List<Swap> swaps = new ArrayList<>();
+            for (int i = 0; i < w.swaps(); i++) {
+                swaps.add(swap(batcher, follower, adapters.get((i + 1) % 2), i + 2, random, config));
+            }
+            double[] total = swaps.stream().mapToDouble(Swap::firstResponseMs).toArray();
+            double[] prepared = swaps.stream().mapToDouble(Swap::preparedMs).toArray();
+            double rssRatio = swaps.stream().mapToDouble(s -> (double) s.rssPeak() / s.rssBefore()).max().orElse(0);
+            long rssSteady = swaps.stream().mapToLong(Swap::rssBefore).max().orElse(0);
+            long rssPeak = swaps.stream().mapToLong(Swap::rssPeak).max().orElse(0);
+            System.out.printf("swap (receipt -> first response by the new adapter): median %.0f ms, max %.0f ms over %d"
+                    + " swaps (target < 300 ms); of which prepared (download + sha256 + read + shape checks): median"
+                    + " %.0f ms; the rest is waiting for the batch in flight, attaching and one 1-token probe%n",
+                    percentile(total, 50), Arrays.stream(total).max().orElse(0), swaps.size(),
+                    percentile(prepared, 50));
+            System.out.printf("RSS: steady state %.1f MB, peak during a swap %.1f MB, worst ratio %.4f (target <= 1.1)"
+                    + "%n", rssSteady / 1e6, rssPeak / 1e6, rssRatio);
+            var batches = registry.get("tuneloop.inference.batch.size").summary();
+            var attach = registry.get("tuneloop.inference.adapter.attach").timer();
+            System.out.printf("batches: %d, mean size %.2f, max %.0f; adapter attach: %d, mean %.1f ms%n",
+                    batches.count(), batches.mean(), batches.max(), attach.count(),
+                    attach.mean(TimeUnit.MILLISECONDS));
+            String loadEnd = ModelBench.loadAverage();
+            System.out.printf("load average at end: %s%n", loadEnd);
+
+            ObjectNode result = JSON.createObjectNode();
+            result.put("one_client_tokens_per_s", round(one.tokensPerSecond()));
+            result.put("one_client_p50_s", round(one.p50()));
+            result.put("one_client_p95_s", round(one.p95()));
+            result.put("clients", clients);
+            result.put("clients_tokens_per_s", round(many.tokensPerSecond()));
+            result.put("clients_p50_s", round(many.p50()));
+            result.put("clients_p95_s", round(many.p95()));
+            result.put("speedup", round(speedup));
+            result.put("squad_one_client_p50_s", round(squadOne.p50()));
+            result.put("squad_clients_p50_s", round(squadMany.p50()));
+            result.put("squad_clients_tokens_per_s", round(squadMany.tokensPerSecond()));
+            result.put("swap_ms_p50", round(percentile(total, 50)));
+            result.put("swap_ms_max", round(Arrays.stream(total).max().orElse(0)));
+            result.put("swap_prepared_ms_p50", round(percentile(prepared, 50)));
+            result.put("rss_steady_mb", round(rssSteady / 1e6));
+            result.put("rss_swap_peak_mb", round(rssPeak / 1e6));
+            result.put("rss_swap_ratio", round(rssRatio));
+            result.put("load_average_start", loadStart);
+            result.put("load_average_end", loadEnd);
+            System.out.println(JSON.writeValueAsString(result));
+        } finally {
+            deleteTree(work);
+        }
+        return 0;
+    }
+
+    /** {@code clients} threads, each sending {@code requests} requests one after the other. */
+    private static Phase run(Batcher batcher, PromotionFollower follower, int clients, int requests, int promptLen,
+            int newTokens, SplittableRandom random, Qwen2Config config) throws Exception {
+        List<long[]> prompts = new ArrayList<>();
+        for (int i = 0; i < clients * requests; i++) {
+            prompts.add(random.split().longs(promptLen, 0, config.vocabSize()).toArray());
+        }
+        double[] latencies = new double[clients * requests];
+        AtomicLong tokens = new AtomicLong();
+        ExecutorService pool = Executors.newFixedThreadPool(clients);
+        long start = System.nanoTime();
+        try {
+            List<Future<?>> futures = new ArrayList<>();
+            for (int c = 0; c < clients; c++) {
+                int client = c;
+                futures.add(pool.submit(() -> {
+                    for (int r = 0; r < requests; r++) {
+                        int i = client * requests + r;
+                        long t0 = System.nanoTime();
+                        long[] out = batcher.submit(prompts.get(i), newTokens, Sampling.GREEDY, follower.current(),
+                                null).result().get().tokens();
+                        latencies[i] = (System.nanoTime() - t0) / 1e9;
+                        if (out.length != newTokens) {
+                            throw new IllegalStateException("generated " + out.length + " tokens, forced "
+                                    + newTokens);
+                        }
+                        tokens.addAndGet(out.length);
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : futures) {
+                f.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        return new Phase(latencies, tokens.get() / ((System.nanoTime() - start) / 1e9));
+    }
+
+    /**
+     * A probe client sends 1-token requests bound to the served snapshot while a promotion of generation
+     * {@code generation} is received and handed to the follower, as the promotions consumer does; the swap ends
+     * with the first probe answered by the new snapshot. RSS is sampled every 2 ms from a second before.
+     */
+    private static Swap swap(Batcher batcher, PromotionFollower follower, Map<String, StoredObject> files,
+            long generation, SplittableRandom random, Qwen2Config config) throws Exception {
+        long[] probe = random.longs(8, 0, config.vocabSize()).toArray();
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicLong rssPeak = new AtomicLong();
+        AtomicLong firstNew = new AtomicLong();
+        ServedAdapter old = follower.current();
+        ExecutorService threads = Executors.newFixedThreadPool(2);
+        try {
+            Future<?> sampler = threads.submit(() -> {
+                while (!stop.get()) {
+                    rssPeak.accumulateAndGet(rssBytes(), Math::max);
+                    Thread.sleep(2);
+                }
+                return null;
+            });
+            Future<?> prober = threads.submit(() -> {
+                while (firstNew.get() == 0) {
+                    ServedAdapter bound = follower.current();
+                    batcher.submit(probe, 1, Sampling.GREEDY, bound, null).result().get();
+                    if (bound != old) {
+                        firstNew.set(System.nanoTime());
+                    }
+                }
+                return null;
+            });
+            Thread.sleep(1000);
+            long rssBefore = rssPeak.getAndSet(0);
+            long received = System.nanoTime();
+            offer(follower, files, generation);
+            long prepared = System.nanoTime();
+            prober.get(10, TimeUnit.MINUTES);
+            stop.set(true);
+            sampler.get();
+            return new Swap((prepared - received) / 1e6, (firstNew.get() - received) / 1e6, rssBefore, rssPeak.get());
+        } finally {
+            stop.set(true);
+            threads.shutdownNow();
+        }
+    }
+
+    private static void offer(PromotionFollower follower, Map<String, StoredObject> files, long generation) {
+        AdapterPromoted promotion = new AdapterPromoted(SERVED, generation, "checkpoint-" + generation, files, 50.0,
+                "0".repeat(64), false, Instant.now());
+        PromotionFollower.Outcome outcome = follower.offer("bench-run", promotion);
+        if (outcome != PromotionFollower.Outcome.SWAPPED) {
+            throw new IllegalStateException("promotion of generation " + generation + " was not served: " + outcome
+                    + (follower.lastRefusal() != null ? " (" + follower.lastRefusal().message() + ")" : ""));
+        }
+    }
+
+    /** A fresh adapter of {@code lora} saved and uploaded under {@code s3://tuneloop/bench/<n>/}. */
+    private static Map<String, StoredObject> uploadAdapter(Qwen2ForCausalLM lm, LoraConfig lora, ObjectStore store,
+            Path dir, int n) throws IOException {
+        LoraAdapter.initialize(lm, lora, SEED + n);
+        LoraAdapter.save(lm, lora, dir);
+        LoraAdapter.detach(lm);
+        Map<String, StoredObject> files = new TreeMap<>();
+        try (var list = Files.list(dir)) {
+            for (Path file : list.toList()) {
+                String name = file.getFileName().toString();
+                files.put(name, store.put(ObjectUri.parse("s3://tuneloop/bench/" + n + "/" + name), file));
+            }
+        }
+        return files;
+    }
+
+    private static void report(String what, Phase phase, int prompt, int newTokens) {
+        System.out.printf("%s (%d-token prompts, %d forced new tokens): %.2f completion tokens/s, latency p50 %.2f s,"
+                + " p95 %.2f s (%d requests)%n", what, prompt, newTokens, phase.tokensPerSecond(), phase.p50(),
+                phase.p95(), phase.latencies().length);
+    }
+
+    /** Nearest-rank percentile. */
+    static double percentile(double[] values, double p) {
+        double[] s = values.clone();
+        Arrays.sort(s);
+        int rank = (int) Math.ceil(p / 100 * s.length);
+        return s[Math.max(0, Math.min(s.length - 1, rank - 1))];
+    }
+
+    /** VmRSS of this process, bytes. */
+    private static long rssBytes() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            }
+        }
+        throw new IOException("/proc/self/status has no VmRSS line");
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 1e4) / 1e4;
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (var walk = Files.walk(root)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}
