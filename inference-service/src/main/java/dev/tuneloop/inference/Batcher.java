@@ -125,6 +125,9 @@ public final class Batcher implements AutoCloseable {
     private final AtomicReference<ServedAdapter> attached = new AtomicReference<>();
     private volatile boolean running = true;
 
+    private final MeterRegistry registry;
+    /** Bound to this instance: removed on {@link #close()}, or a restarted server's gauges would stay bound to this one. */
+    private final List<Gauge> gauges;
     private final Counter rejected;
     private final Counter generated;
     private final Counter promptTokens;
@@ -139,10 +142,12 @@ public final class Batcher implements AutoCloseable {
         this.lm = lm;
         this.generator = new Generator(lm, stopIds);
         this.settings = settings;
-        Gauge.builder("tuneloop.inference.queue.depth", this, Batcher::queued)
-                .description("requests waiting for a batch").register(registry);
-        Gauge.builder("tuneloop.inference.tokens.per.second", this, b -> b.tokensPerSecond)
-                .description("generated tokens per second of the last batch").register(registry);
+        this.registry = registry;
+        this.gauges = List.of(
+                Gauge.builder("tuneloop.inference.queue.depth", this, Batcher::queued)
+                        .description("requests waiting for a batch").register(registry),
+                Gauge.builder("tuneloop.inference.tokens.per.second", this, b -> b.tokensPerSecond)
+                        .description("generated tokens per second of the last batch").register(registry));
         rejected = Counter.builder("tuneloop.inference.rejected").tag("reason", "queue_full")
                 .description("requests refused because the queue was full").register(registry);
         generated = Counter.builder("tuneloop.inference.generated.tokens")
@@ -371,5 +376,6 @@ public final class Batcher implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        gauges.forEach(registry::remove);
     }
 }
