@@ -91,6 +91,11 @@ spec:
             - name: model-cache
               mountPath: {{ $root.Values.model.cache.mountPath }}
             {{- end }}
+            {{- if $root.Values.kafka.security.tlsSecret.name }}
+            - name: kafka-tls
+              mountPath: {{ include "tuneloop.kafkaTlsDir" $root }}
+              readOnly: true
+            {{- end }}
       volumes:
         - name: tmp
           emptyDir:
@@ -110,6 +115,12 @@ spec:
           {{- else }}
           emptyDir: {}
           {{- end }}
+        {{- end }}
+        {{- with $root.Values.kafka.security.tlsSecret.name }}
+        - name: kafka-tls
+          secret:
+            secretName: {{ . }}
+            defaultMode: 0440
         {{- end }}
       {{- with $v.nodeSelector }}
       nodeSelector:

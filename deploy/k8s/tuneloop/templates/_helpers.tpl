@@ -95,6 +95,7 @@ capabilities:
     secretKeyRef:
       name: {{ .Values.s3.credentialsSecret.name }}
       key: {{ .Values.s3.credentialsSecret.secretKeyKey }}
+{{- include "tuneloop.kafkaSecretEnv" . }}
 {{- if .Values.model.hfTokenSecret.name }}
 - name: HF_TOKEN
   valueFrom:
@@ -118,6 +119,44 @@ gets the operator and viewer tokens, the inference service the client, operator 
     secretKeyRef:
       name: {{ required "auth.tokensSecret.name is required: the orchestrator and inference APIs need bearer tokens; create the Secret first (kubectl create secret generic tuneloop-api-tokens --from-literal=operator=... --from-literal=viewer=... --from-literal=client=..., see README.md and docs/security.md)" $s.name }}
       key: {{ get $s (printf "%sKey" $role) }}
+{{- end }}
+{{- end -}}
+
+{{/* Where kafka.security.tlsSecret is mounted (read-only) in every service. */}}
+{{- define "tuneloop.kafkaTlsDir" -}}
+/etc/tuneloop/kafka-tls
+{{- end -}}
+
+{{/*
+Kafka client secrets from kafka.security.credentialsSecret (tuneloop.kafka.sasl-jaas-config, ssl-*-password). The
+JAAS config is required with a SASL_* protocol, the store passwords are optional keys (a PEM trust store has none),
+except the key store's when a key store is mounted.
+*/}}
+{{- define "tuneloop.kafkaSecretEnv" -}}
+{{- $ks := .Values.kafka.security -}}
+{{- $sasl := hasPrefix "SASL_" $ks.protocol -}}
+{{- if and $sasl (not $ks.credentialsSecret.name) -}}
+{{- fail (printf "kafka.security.protocol %s needs kafka.security.credentialsSecret.name: a Secret with key %s holding the SASL JAAS config (see README.md, 'Kafka with TLS/SASL')" $ks.protocol $ks.credentialsSecret.jaasConfigKey) -}}
+{{- end -}}
+{{- with $ks.credentialsSecret.name }}
+- name: TUNELOOP_KAFKA_SASL_JAAS_CONFIG
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $ks.credentialsSecret.jaasConfigKey }}
+      optional: {{ not $sasl }}
+- name: TUNELOOP_KAFKA_SSL_TRUSTSTORE_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $ks.credentialsSecret.truststorePasswordKey }}
+      optional: true
+- name: TUNELOOP_KAFKA_SSL_KEYSTORE_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $ks.credentialsSecret.keystorePasswordKey }}
+      optional: {{ not (and $ks.tlsSecret.name $ks.tlsSecret.keystoreKey) }}
 {{- end }}
 {{- end -}}
 

@@ -2,6 +2,7 @@ package dev.tuneloop.evaluator;
 
 import ai.djl.Device;
 import dev.tuneloop.config.DeviceConfig;
+import dev.tuneloop.config.KafkaClientConfig;
 import dev.tuneloop.config.ModelConfig;
 import dev.tuneloop.config.StorageConfig;
 import dev.tuneloop.contracts.CheckpointSaved;
@@ -25,7 +26,9 @@ import jakarta.inject.Inject;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.slf4j.Logger;
@@ -45,6 +48,9 @@ public class EvaluatorService {
 
     @Inject
     StorageConfig storageConfig;
+
+    @Inject
+    KafkaClientConfig kafkaConfig;
 
     @Inject
     ModelConfig modelConfig;
@@ -75,7 +81,10 @@ public class EvaluatorService {
                 s.region().orElse(null), s.bucket());
         StoragePolicy policy = new StoragePolicy(s.bucket(), s.allowedPrefixes(),
                 s.allowedHttpsHosts().orElse(List.of()));
-        KafkaSettings kafka = new KafkaSettings(bootstrapServers, workerId, config.messaging().kafka());
+        // the shared TLS/SASL settings, then this worker's own client properties on top
+        Map<String, String> clientProperties = new HashMap<>(KafkaClientConfig.clientProperties(kafkaConfig));
+        clientProperties.putAll(config.messaging().kafka());
+        KafkaSettings kafka = new KafkaSettings(bootstrapServers, workerId, clientProperties);
         LOG.info("evaluator {} (tuneloop {}): model {} ({}), eval limit {}, work dir {}, device {}, {}, allowed"
                 + " prefixes {}, https hosts {}, kafka {} group {}", workerId, version, modelConfig.location(),
                 modelConfig.id(), config.evalLimit(), config.workDir(), deviceConfig.device(), storage,

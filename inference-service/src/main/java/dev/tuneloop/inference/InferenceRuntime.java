@@ -2,6 +2,7 @@ package dev.tuneloop.inference;
 
 import ai.djl.Device;
 import dev.tuneloop.config.DeviceConfig;
+import dev.tuneloop.config.KafkaClientConfig;
 import dev.tuneloop.config.ModelConfig;
 import dev.tuneloop.config.StorageConfig;
 import dev.tuneloop.contracts.Topics;
@@ -52,6 +53,7 @@ public class InferenceRuntime {
     private final ModelConfig modelConfig;
     private final StorageConfig storageConfig;
     private final DeviceConfig deviceConfig;
+    private final KafkaClientConfig kafkaConfig;
     private final MeterRegistry registry;
     private final String bootstrapServers;
     private volatile QaModel model;
@@ -64,12 +66,13 @@ public class InferenceRuntime {
     private volatile Instant startedAt;
 
     public InferenceRuntime(InferenceConfig config, ModelConfig modelConfig, StorageConfig storageConfig,
-            DeviceConfig deviceConfig, MeterRegistry registry,
+            DeviceConfig deviceConfig, KafkaClientConfig kafkaConfig, MeterRegistry registry,
             @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers) {
         this.config = config;
         this.modelConfig = modelConfig;
         this.storageConfig = storageConfig;
         this.deviceConfig = deviceConfig;
+        this.kafkaConfig = kafkaConfig;
         this.registry = registry;
         this.bootstrapServers = bootstrapServers;
     }
@@ -116,7 +119,8 @@ public class InferenceRuntime {
                     .description("promotion records that could not be decoded (skipped)").register(registry);
             Counter restarts = Counter.builder("tuneloop.inference.promotions.consumer.restarts")
                     .description("times the promotions consumer failed and started reading over").register(registry);
-            consumer = new PromotionConsumer(bootstrapServers, Topics.ADAPTER_PROMOTED, follower::offer,
+            consumer = new PromotionConsumer(bootstrapServers, KafkaClientConfig.clientProperties(kafkaConfig),
+                    Topics.ADAPTER_PROMOTED, follower::offer,
                     this::markPromotionsRead, malformed::increment, restarts::increment);
             consumer.start();
         } catch (Exception | Error e) {

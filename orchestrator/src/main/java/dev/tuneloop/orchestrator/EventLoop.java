@@ -1,5 +1,6 @@
 package dev.tuneloop.orchestrator;
 
+import dev.tuneloop.config.KafkaClientConfig;
 import dev.tuneloop.contracts.Topics;
 import dev.tuneloop.orchestrator.messaging.EventConsumer;
 import dev.tuneloop.orchestrator.messaging.EventPublisher;
@@ -37,7 +38,8 @@ public class EventLoop {
 
     EventLoop(@ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers, OrchestratorConfig config,
             RunRegistry registry, EventPublisher publisher, RunCommands commands, Promoter promoter,
-            DatasetTriggers triggers, CheckpointPruner pruner, ObjectStore store, MeterRegistry meters) {
+            DatasetTriggers triggers, CheckpointPruner pruner, ObjectStore store, MeterRegistry meters,
+            KafkaClientConfig kafka) {
         this.config = config;
         this.store = store;
         List<String> topics = new ArrayList<>(STATE_TOPICS);
@@ -46,7 +48,7 @@ public class EventLoop {
                 new EventConsumer.Handlers(registry::apply, commands::failRun, () -> {
                     promoter.reconcile();
                     pruner.prune();
-                }, triggers::on));
+                }, triggers::on), KafkaClientConfig.clientProperties(kafka));
         this.thread = new Thread(consumer, "tuneloop-event-consumer");
         thread.setDaemon(true);
         Gauge.builder("tuneloop.orchestrator.dead.letters", consumer, EventConsumer::deadLettered)

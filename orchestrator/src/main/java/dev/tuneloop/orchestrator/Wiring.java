@@ -1,5 +1,6 @@
 package dev.tuneloop.orchestrator;
 
+import dev.tuneloop.config.KafkaClientConfig;
 import dev.tuneloop.config.StorageConfig;
 import dev.tuneloop.contracts.HyperParameters;
 import dev.tuneloop.orchestrator.messaging.EventPublisher;
@@ -32,8 +33,8 @@ public class Wiring {
     @Produces
     @Singleton
     EventPublisher publisher(@ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers,
-            OrchestratorConfig config) {
-        return new EventPublisher(bootstrapServers, config.publishTimeout());
+            OrchestratorConfig config, KafkaClientConfig kafka) {
+        return new EventPublisher(bootstrapServers, config.publishTimeout(), KafkaClientConfig.clientProperties(kafka));
     }
 
     void close(@Disposes EventPublisher publisher) {

@@ -2,6 +2,7 @@ package dev.tuneloop.messaging;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.TreeSet;
 
 /**
  * How a worker reaches Kafka.
@@ -19,6 +20,13 @@ public record KafkaSettings(String bootstrapServers, String clientId, Map<String
             throw new IllegalArgumentException("kafka client id must not be blank, got '" + clientId + "'");
         }
         extra = Map.copyOf(extra == null ? Map.of() : extra);
+    }
+
+    /** Names the extra properties but never prints their values (they may hold SASL credentials or passwords). */
+    @Override
+    public String toString() {
+        return "KafkaSettings[bootstrapServers=" + bootstrapServers + ", clientId=" + clientId + ", extra="
+                + new TreeSet<>(extra.keySet()) + "]";
     }
 
     /** {@code base} with the bootstrap servers, {@code clientId + suffix} and the extra properties on top. */

@@ -26,8 +26,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 class ChartPolicyTest {
     private static final Chart CHART = Chart.tuneloopWithHooksRendered();
     private static final Set<String> SERVICES = Set.of("orchestrator", "inference", "trainer", "eval");
-    private static final Pattern SECRET_NAME =
-            Pattern.compile("(?i)(^|_)(SECRET|PASSWORD|PASSWD|TOKEN|ACCESS_KEY|SECRET_KEY|API_KEY|CREDENTIALS?)(_|$)");
+    private static final Pattern SECRET_NAME = Pattern.compile(
+            "(?i)(^|_)(SECRET|PASSWORD|PASSWD|TOKEN|ACCESS_KEY|SECRET_KEY|API_KEY|CREDENTIALS?|JAAS_CONFIG)(_|$)");
 
     static Stream<String> valueFiles() {
         return Stream.of("defaults", "values-gpu-small.yaml", "values-kind-cpu.yaml", "all-features.yaml");

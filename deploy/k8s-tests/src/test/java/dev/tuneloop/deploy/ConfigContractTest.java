@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tuneloop.config.DeviceConfig;
+import dev.tuneloop.config.KafkaClientConfig;
 import dev.tuneloop.config.ModelConfig;
 import dev.tuneloop.config.StorageConfig;
 import dev.tuneloop.evaluator.EvaluatorConfig;
@@ -34,17 +35,19 @@ class ConfigContractTest {
     private static final Chart CHART = Chart.tuneloop();
 
     /**
-     * The mappings each service reads: its own plus the shared ones of service-config it injects, and
+     * The mappings each service reads: its own plus the shared ones of service-config it injects (Kafka client
+     * security in all four, every service has Kafka clients), and
      * service-security's {@code tuneloop.auth.*} for the two HTTP APIs.
      */
     private static final Map<String, DeclaredKeys> SERVICES = Map.of(
-            "orchestrator", DeclaredKeys.of(OrchestratorConfig.class, StorageConfig.class, AuthConfig.class),
-            "trainer", DeclaredKeys.of(TrainerConfig.class, StorageConfig.class, ModelConfig.class,
-                    DeviceConfig.class),
-            "eval", DeclaredKeys.of(EvaluatorConfig.class, StorageConfig.class, ModelConfig.class,
-                    DeviceConfig.class),
-            "inference", DeclaredKeys.of(InferenceConfig.class, StorageConfig.class, ModelConfig.class,
-                    DeviceConfig.class, AuthConfig.class));
+            "orchestrator", DeclaredKeys.of(OrchestratorConfig.class, StorageConfig.class, KafkaClientConfig.class,
+                    AuthConfig.class),
+            "trainer", DeclaredKeys.of(TrainerConfig.class, StorageConfig.class, KafkaClientConfig.class,
+                    ModelConfig.class, DeviceConfig.class),
+            "eval", DeclaredKeys.of(EvaluatorConfig.class, StorageConfig.class, KafkaClientConfig.class,
+                    ModelConfig.class, DeviceConfig.class),
+            "inference", DeclaredKeys.of(InferenceConfig.class, StorageConfig.class, KafkaClientConfig.class,
+                    ModelConfig.class, DeviceConfig.class, AuthConfig.class));
 
     static Stream<String> valueFiles() {
         return Stream.of("defaults", "values-gpu-small.yaml", "values-kind-cpu.yaml", "all-features.yaml");
@@ -121,6 +124,26 @@ class ConfigContractTest {
                 environment.get("inference").toString());
         assertTrue(environment.get("trainer").contains("TUNELOOP_TRAINER_MESSAGING_GROUP_ID"));
         assertTrue(environment.get("eval").contains("TUNELOOP_EVALUATOR_MESSAGING_GROUP_ID"));
+    }
+
+    @Test
+    void kafkaSecurityVariablesReachEveryServiceAndAreDeclaredKeys() {
+        Map<String, Set<String>> environment = environmentByComponent(
+                CHART.render(Path.of("src/test/resources/all-features.yaml").toAbsolutePath()));
+        List<String> kafka = List.of("TUNELOOP_KAFKA_SECURITY_PROTOCOL", "TUNELOOP_KAFKA_SASL_MECHANISM",
+                "TUNELOOP_KAFKA_SASL_JAAS_CONFIG", "TUNELOOP_KAFKA_SSL_TRUSTSTORE_LOCATION",
+                "TUNELOOP_KAFKA_SSL_TRUSTSTORE_TYPE", "TUNELOOP_KAFKA_SSL_TRUSTSTORE_PASSWORD",
+                "TUNELOOP_KAFKA_SSL_KEYSTORE_LOCATION", "TUNELOOP_KAFKA_SSL_KEYSTORE_TYPE",
+                "TUNELOOP_KAFKA_SSL_KEYSTORE_PASSWORD");
+        for (String component : List.of("orchestrator", "trainer", "eval", "inference")) {
+            assertTrue(environment.get(component).containsAll(kafka), component + ": " + environment.get(component));
+            assertEquals(List.of(), SERVICES.get(component).undeclared(kafka), component);
+        }
+        assertTrue(environmentByComponent(CHART.render()).get("trainer").stream()
+                .noneMatch(name -> name.startsWith("TUNELOOP_KAFKA_")), "plaintext by default: nothing rendered");
+        assertEquals(List.of("TUNELOOP_KAFKA_SSL_TRUST_STORE_PASSWORD"), SERVICES.get("eval").undeclared(List.of(
+                "TUNELOOP_KAFKA_SSL_TRUSTSTORE_PASSWORD", "TUNELOOP_KAFKA_SSL_TRUST_STORE_PASSWORD")),
+                "a misspelt store variable is not a declared key");
     }
 
     @Test

@@ -33,6 +33,7 @@ public final class PromotionConsumer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PromotionConsumer.class);
 
     private final String bootstrapServers;
+    private final Map<String, String> security;
     private final String topic;
     private final BiConsumer<String, AdapterPromoted> onPromotion;
     private final Runnable onCaughtUp;
@@ -48,6 +49,14 @@ public final class PromotionConsumer implements AutoCloseable {
      */
     public PromotionConsumer(String bootstrapServers, String topic, BiConsumer<String, AdapterPromoted> onPromotion,
             Runnable onCaughtUp, Runnable onMalformed, Runnable onRestart) {
+        this(bootstrapServers, Map.of(), topic, onPromotion, onCaughtUp, onMalformed, onRestart);
+    }
+
+    /** @param security TLS/SASL client properties ({@code KafkaClientConfig}), applied on top */
+    public PromotionConsumer(String bootstrapServers, Map<String, String> security, String topic,
+            BiConsumer<String, AdapterPromoted> onPromotion, Runnable onCaughtUp, Runnable onMalformed,
+            Runnable onRestart) {
+        this.security = Map.copyOf(security);
         this.restarts = onRestart;
         this.bootstrapServers = bootstrapServers;
         this.topic = topic;
@@ -85,6 +94,7 @@ public final class PromotionConsumer implements AutoCloseable {
         props.put(ConsumerConfig.CLIENT_ID_CONFIG, "tuneloop-inference-" + UUID.randomUUID());
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        props.putAll(security);
         try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(props, new StringDeserializer(),
                 new ByteArrayDeserializer())) {
             consumer = c;

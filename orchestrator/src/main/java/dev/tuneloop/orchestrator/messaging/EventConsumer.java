@@ -82,13 +82,21 @@ public final class EventConsumer implements Runnable {
 
     public EventConsumer(String bootstrapServers, String group, List<String> topics, EventPublisher publisher,
             Handlers handlers) {
-        this.config = Map.of(
+        this(bootstrapServers, group, topics, publisher, handlers, Map.of());
+    }
+
+    /** @param security TLS/SASL client properties ({@code KafkaClientConfig}), applied on top */
+    public EventConsumer(String bootstrapServers, String group, List<String> topics, EventPublisher publisher,
+            Handlers handlers, Map<String, String> security) {
+        Map<String, Object> config = new HashMap<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 ConsumerConfig.GROUP_ID_CONFIG, group,
                 ConsumerConfig.CLIENT_ID_CONFIG, group + "-state",
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500);
+                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500));
+        config.putAll(security);
+        this.config = Map.copyOf(config);
         this.topics = List.copyOf(topics);
         this.publisher = publisher;
         this.handlers = handlers;

@@ -5,6 +5,7 @@ import dev.tuneloop.contracts.EventEnvelope;
 import dev.tuneloop.contracts.Topics;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -33,8 +34,13 @@ public final class EventPublisher implements AutoCloseable {
     private final LongAdder failures = new LongAdder();
 
     public EventPublisher(String bootstrapServers, Duration timeout) {
+        this(bootstrapServers, timeout, Map.of());
+    }
+
+    /** @param security TLS/SASL client properties ({@code KafkaClientConfig}), applied on top */
+    public EventPublisher(String bootstrapServers, Duration timeout, Map<String, String> security) {
         this.timeout = timeout;
-        this.producer = new KafkaProducer<>(Map.of(
+        Map<String, Object> config = new HashMap<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 ProducerConfig.ACKS_CONFIG, "all",
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
@@ -42,8 +48,9 @@ public final class EventPublisher implements AutoCloseable {
                 ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) timeout.toMillis(),
                 ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis(),
                 ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) timeout.toMillis() + 1000,
-                ProducerConfig.LINGER_MS_CONFIG, 0),
-                new ByteArraySerializer(), new ByteArraySerializer());
+                ProducerConfig.LINGER_MS_CONFIG, 0));
+        config.putAll(security);
+        this.producer = new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer());
     }
 
     /** Publishes {@code event} to its topic, keyed by {@link EventEnvelope#key()}; throws if not acknowledged. */
