@@ -94,7 +94,7 @@ public final class EventCodec {
         try {
             return MAPPER.treeToValue(node, type);
         } catch (JsonMappingException e) {
-            String path = e.getPath().isEmpty() ? name : name + "." + pathOf(e);
+            String path = e.getPath().isEmpty() ? name : name + "." + JsonPaths.of(e);
             Throwable cause = e.getCause();
             String detail = cause instanceof IllegalArgumentException ? cause.getMessage() : originalMessage(e);
             throw new MalformedEventException(topic, bytes,
@@ -105,17 +105,6 @@ public final class EventCodec {
         }
     }
 
-    private static String pathOf(JsonMappingException e) {
-        StringBuilder out = new StringBuilder();
-        for (JsonMappingException.Reference ref : e.getPath()) {
-            if (ref.getFieldName() != null) {
-                out.append(out.length() == 0 ? "" : ".").append(ref.getFieldName());
-            } else if (ref.getIndex() >= 0) {
-                out.append('[').append(ref.getIndex()).append(']');
-            }
-        }
-        return out.toString();
-    }
 
     private static String originalMessage(IOException e) {
         String message = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();

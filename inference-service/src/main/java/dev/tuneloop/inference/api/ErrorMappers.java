@@ -1,9 +1,9 @@
 package dev.tuneloop.inference.api;
 
+import dev.tuneloop.contracts.JsonPaths;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
@@ -18,8 +18,6 @@ import io.quarkus.security.UnauthorizedException;
 import jakarta.ws.rs.container.ResourceInfo;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
-import java.util.ArrayList;
-import java.util.List;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,7 +41,7 @@ public class ErrorMappers {
 
     @ServerExceptionMapper
     public Response unknownField(UnrecognizedPropertyException e) {
-        String field = path(e);
+        String field = JsonPaths.of(e);
         return ApiError.response(400, "unknown field '" + field + "'; known fields here: " + e.getKnownPropertyIds(),
                 field, "unknown_field");
     }
@@ -55,7 +53,7 @@ public class ErrorMappers {
 
     @ServerExceptionMapper
     public Response badJson(JsonMappingException e) {
-        String field = path(e);
+        String field = JsonPaths.of(e);
         String detail = e.getCause() instanceof IllegalArgumentException iae ? iae.getMessage() : e.getOriginalMessage();
         return ApiError.response(400, "invalid value of " + (field.isEmpty() ? "the body" : field) + ": "
                 + firstLine(detail), field.isEmpty() ? null : field, "invalid_value");
@@ -77,7 +75,7 @@ public class ErrorMappers {
         if (!(e.getCause() instanceof JsonProcessingException json)) {
             return e.getResponse();
         }
-        String field = json.getProcessor() instanceof JsonParser p ? path(p.getParsingContext()) : "";
+        String field = json.getProcessor() instanceof JsonParser p ? JsonPaths.of(p.getParsingContext()) : "";
         return ApiError.response(400, "the body is not valid JSON: " + firstLine(json.getOriginalMessage()),
                 field.isEmpty() ? null : field, "invalid_json");
     }
@@ -123,34 +121,7 @@ public class ErrorMappers {
         return ApiError.response(403, AuthErrors.forbidden(resource.getResourceMethod()), null, "permission_denied");
     }
 
-    private static String path(JsonMappingException e) {
-        StringBuilder out = new StringBuilder();
-        for (JsonMappingException.Reference ref : e.getPath()) {
-            if (ref.getFieldName() != null) {
-                out.append(out.length() == 0 ? "" : ".").append(ref.getFieldName());
-            } else if (ref.getIndex() >= 0) {
-                out.append('[').append(ref.getIndex()).append(']');
-            }
-        }
-        return out.toString();
-    }
 
-    /** {@code messages[0].content}: where a streaming parser stopped. */
-    private static String path(JsonStreamContext context) {
-        List<String> segments = new ArrayList<>();
-        for (JsonStreamContext c = context; c != null && !c.inRoot(); c = c.getParent()) {
-            if (c.inArray()) {
-                segments.add(0, "[" + Math.max(0, c.getCurrentIndex()) + "]");
-            } else if (c.getCurrentName() != null) {
-                segments.add(0, c.getCurrentName());
-            }
-        }
-        StringBuilder out = new StringBuilder();
-        for (String segment : segments) {
-            out.append(out.length() == 0 || segment.startsWith("[") ? "" : ".").append(segment);
-        }
-        return out.toString();
-    }
 
     private static String firstLine(String text) {
         if (text == null) {

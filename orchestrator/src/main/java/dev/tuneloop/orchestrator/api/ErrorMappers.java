@@ -1,9 +1,9 @@
 package dev.tuneloop.orchestrator.api;
 
+import dev.tuneloop.contracts.JsonPaths;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
@@ -23,7 +23,6 @@ import jakarta.ws.rs.container.ResourceInfo;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
@@ -45,7 +44,7 @@ public class ErrorMappers {
 
     @ServerExceptionMapper
     public Response unknownField(UnrecognizedPropertyException e) {
-        String field = path(e);
+        String field = JsonPaths.of(e);
         return respond(new ApiError(400, "unknown field " + field, List.of(new ApiError.FieldError(field,
                 "unknown field '" + e.getPropertyName() + "'; known: " + e.getKnownPropertyIds()))));
     }
@@ -58,7 +57,7 @@ public class ErrorMappers {
 
     @ServerExceptionMapper
     public Response badJson(JsonMappingException e) {
-        String field = path(e);
+        String field = JsonPaths.of(e);
         String detail = e.getOriginalMessage();
         Throwable cause = e.getCause();
         if (cause instanceof IllegalArgumentException) {
@@ -83,7 +82,7 @@ public class ErrorMappers {
         if (!(e.getCause() instanceof JsonProcessingException json)) {
             return e.getResponse();
         }
-        String field = json.getProcessor() instanceof JsonParser p ? path(p.getParsingContext()) : "";
+        String field = json.getProcessor() instanceof JsonParser p ? JsonPaths.of(p.getParsingContext()) : "";
         String message = "the body is not valid JSON: " + firstLine(json.getOriginalMessage());
         return respond(new ApiError(400, message, field.isEmpty() ? List.of()
                 : List.of(new ApiError.FieldError(field, firstLine(json.getOriginalMessage())))));
@@ -157,34 +156,7 @@ public class ErrorMappers {
         return out.length() == 0 ? "body" : out.toString();
     }
 
-    private static String path(JsonMappingException e) {
-        StringBuilder out = new StringBuilder();
-        for (JsonMappingException.Reference ref : e.getPath()) {
-            if (ref.getFieldName() != null) {
-                out.append(out.length() == 0 ? "" : ".").append(ref.getFieldName());
-            } else if (ref.getIndex() >= 0) {
-                out.append('[').append(ref.getIndex()).append(']');
-            }
-        }
-        return out.toString();
-    }
 
-    /** {@code hyperParameters.targetModules[1]}: where a streaming parser stopped. */
-    private static String path(JsonStreamContext context) {
-        List<String> segments = new ArrayList<>();
-        for (JsonStreamContext c = context; c != null && !c.inRoot(); c = c.getParent()) {
-            if (c.inArray()) {
-                segments.add(0, "[" + Math.max(0, c.getCurrentIndex()) + "]");
-            } else if (c.getCurrentName() != null) {
-                segments.add(0, c.getCurrentName());
-            }
-        }
-        StringBuilder out = new StringBuilder();
-        for (String segment : segments) {
-            out.append(out.length() == 0 || segment.startsWith("[") ? "" : ".").append(segment);
-        }
-        return out.toString();
-    }
 
     private static String firstLine(String text) {
         if (text == null) {
