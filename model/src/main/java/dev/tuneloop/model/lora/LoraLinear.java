@@ -8,6 +8,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import dev.tuneloop.model.qwen2.RowSplitGemv;
 
 /**
  * A Hugging Face {@code nn.Linear} ({@code weight} (out, in), optional {@code bias} (out)) that can carry a PEFT LoRA
@@ -24,6 +25,7 @@ public final class LoraLinear extends AbstractBlock {
     private float scaling;
     private float dropout;
     private boolean merged;
+    private final RowSplitGemv gemv = new RowSplitGemv();
 
     public LoraLinear(int inFeatures, int outFeatures, boolean withBias) {
         this.inFeatures = inFeatures;
@@ -37,7 +39,7 @@ public final class LoraLinear extends AbstractBlock {
     /** {@code (..., in) -> (..., out)}; LoRA dropout only when {@code training}. */
     public NDArray forward(NDArray x, boolean training) {
         NDArray b = bias == null ? null : bias.getArray();
-        NDArray y = x.getNDArrayInternal().linear(x, weight.getArray(), b).singletonOrThrow();
+        NDArray y = gemv.linear(x, weight.getArray(), b); // one decode row: split over the cores
         if (loraA == null || merged) {
             return y;
         }

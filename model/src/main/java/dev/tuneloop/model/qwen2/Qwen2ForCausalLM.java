@@ -29,6 +29,7 @@ public final class Qwen2ForCausalLM extends AbstractBlock implements AutoCloseab
     private final Qwen2Model model;
     private final Parameter lmHead;
     private final RotaryEmbedding rope;
+    private final RowSplitGemv headGemv = new RowSplitGemv();
 
     /** The structure only; weights come from {@link Qwen2Weights}. */
     public Qwen2ForCausalLM(Qwen2Config config, NDManager manager) {
@@ -116,7 +117,7 @@ public final class Qwen2ForCausalLM extends AbstractBlock implements AutoCloseab
 
     /** (..., H) -> (..., V). */
     public NDArray logits(NDArray hidden) {
-        return hidden.getNDArrayInternal().linear(hidden, headWeight(), null).singletonOrThrow();
+        return headGemv.linear(hidden, headWeight(), null); // one decode row: split over the cores
     }
 
     /**

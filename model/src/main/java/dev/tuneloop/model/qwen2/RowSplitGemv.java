@@ -1,0 +1,147 @@
+package dev.tuneloop.model.qwen2;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.pytorch.jni.JniUtils;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * {@code x · Wᵀ + b} for a single input row (one decode step), with the rows of {@code W} (out, in) split between the
+ * calling thread and one worker thread per further core. PyTorch's CPU matrix-vector product runs this shape on one
+ * thread: Qwen2.5-0.5B's 151,936 × 896 head streamed at 14 GB/s on the 2-core benchmark machine, its two halves on two
+ * threads at 25 GB/s; gate/up/down from memory 13-18 GB/s → 19-26 GB/s (docs/benchmarks.md, "Decode: one matrix-vector
+ * product on two threads"). Each output element is still one row of {@code W} dotted with {@code x}.
+ *
+ * <p>Used only where it helps and is safe: grad mode off (inference), exactly one input row, a weight of at least
+ * {@value #MIN_ELEMENTS} elements (smaller ones cost more in the hand-off than they save) and more than one core.
+ * Everything else, training included, is one {@code linear}.
+ */
+public final class RowSplitGemv {
+    static final int MIN_ELEMENTS = 1 << 19;
+    private static final int PARTS = Math.min(4, Runtime.getRuntime().availableProcessors());
+    private static final ExecutorService WORKERS = PARTS < 2 ? null : Executors.newFixedThreadPool(PARTS - 1, task -> {
+        Thread thread = new Thread(() -> {
+            JniUtils.setGradMode(false); // grad mode is per thread in PyTorch; the callers have it off too
+            task.run();
+        }, "tuneloop-gemv");
+        thread.setDaemon(true);
+        return thread;
+    });
+
+    private static final AtomicLong SPLIT_CALLS = new AtomicLong();
+
+    private NDArray weight; // the weight and bias the views below were cut from
+    private NDArray bias;
+    private NDArray[] weightParts;
+    private NDArray[] biasParts;
+
+    /** {@code x (..., in) → (..., out)}; one instance per call site (it keeps views of the last weight it saw). */
+    public NDArray linear(NDArray x, NDArray weight, NDArray bias) {
+        long in = weight.getShape().get(1);
+        boolean split = WORKERS != null && x.size() == in && weight.size() >= MIN_ELEMENTS && !JniUtils.isGradMode();
+        if (!split) {
+            return plain(x, weight, bias);
+        }
+        NDArray[][] views = views(weight, bias);
+        SPLIT_CALLS.incrementAndGet();
+        return apply(x, views[0], views[1]);
+    }
+
+    /** How many products were split so far, in this JVM (for tests). */
+    static long splitCalls() {
+        return SPLIT_CALLS.get();
+    }
+
+    private synchronized NDArray[][] views(NDArray weight, NDArray bias) {
+        if (this.weight != weight || this.bias != bias) {
+            close();
+            long out = weight.getShape().get(0);
+            weightParts = new NDArray[PARTS];
+            biasParts = new NDArray[PARTS];
+            for (int i = 0; i < PARTS; i++) {
+                String rows = (out * i / PARTS) + ":" + (out * (i + 1) / PARTS);
+                weightParts[i] = weight.get(rows); // a view: shares the weight's storage (and sees merges)
+                biasParts[i] = bias == null ? null : bias.get(rows);
+            }
+            this.weight = weight;
+            this.bias = bias;
+        }
+        return new NDArray[][] {weightParts, biasParts};
+    }
+
+    private static NDArray apply(NDArray x, NDArray[] weightParts, NDArray[] biasParts) {
+        List<Future<NDArray>> others = new ArrayList<>();
+        for (int i = 1; i < PARTS; i++) {
+            NDArray w = weightParts[i];
+            NDArray b = biasParts[i];
+            others.add(WORKERS.submit(() -> plain(x, w, b)));
+        }
+        NDList parts = new NDList(PARTS);
+        RuntimeException failure = null;
+        try {
+            parts.add(plain(x, weightParts[0], biasParts[0]));
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        for (Future<NDArray> other : others) { // always wait for every part: x must outlive the workers' reads
+            try {
+                parts.add(awaitUninterruptibly(other));
+            } catch (RuntimeException e) {
+                failure = failure == null ? e : failure;
+            }
+        }
+        try {
+            if (failure != null) {
+                throw failure;
+            }
+            return NDArrays.concat(parts, x.getShape().dimension() - 1); // (..., out)
+        } finally {
+            parts.close();
+        }
+    }
+
+    private void close() {
+        if (weightParts == null) {
+            return;
+        }
+        for (int i = 0; i < PARTS; i++) {
+            weightParts[i].close();
+            if (biasParts[i] != null) {
+                biasParts[i].close();
+            }
+        }
+    }
+
+    private static NDArray plain(NDArray x, NDArray weight, NDArray bias) {
+        return x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow();
+    }
+
+    private static NDArray awaitUninterruptibly(Future<NDArray> future) {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return future.get();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (ExecutionException e) {
+                    if (e.getCause() instanceof RuntimeException runtime) {
+                        throw runtime;
+                    }
+                    throw new IllegalStateException("split matrix-vector product failed", e.getCause());
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}
