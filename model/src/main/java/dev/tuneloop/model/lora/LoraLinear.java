@@ -43,8 +43,12 @@ public final class LoraLinear extends AbstractBlock {
         if (loraA == null || merged) {
             return y;
         }
-        NDArray xd = training && dropout > 0 ? x.getNDArrayInternal().dropout(x, dropout, true).singletonOrThrow() : x;
+        boolean drop = training && dropout > 0;
+        NDArray xd = drop ? LoraDropout.dropUnscaled(x, dropout) : x; // (..., in)
         NDArray xa = xd.getNDArrayInternal().linear(xd, loraA.getArray(), null).singletonOrThrow(); // (..., r)
+        if (drop) {
+            xa = xa.mul(1.0 / (1.0 - dropout)); // nn.Dropout rescales kept inputs; here on the rank-r side
+        }
         NDArray xab = xa.getNDArrayInternal().linear(xa, loraB.getArray(), null).singletonOrThrow(); // (..., out)
         if (!training && !JniUtils.isGradMode()) {
             // Inference: add in place and free the temporaries now. Left to the forward pass's manager, every

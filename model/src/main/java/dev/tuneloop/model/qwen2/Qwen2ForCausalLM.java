@@ -13,6 +13,7 @@ import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import dev.tuneloop.model.lora.LoraDropout;
 import dev.tuneloop.model.lora.LoraLinear;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -175,7 +176,7 @@ public final class Qwen2ForCausalLM extends AbstractBlock implements AutoCloseab
             NDArray h = model.embed(ids);
             if (!recompute) {
                 for (Qwen2DecoderLayer layer : model.layers) {
-                    engine.setRandomSeed(layerSeed(dropoutSeed, layer.index));
+                    LoraDropout.seed(layerSeed(dropoutSeed, layer.index));
                     h = layer.forward(h, cosSin, mask, null, true);
                 }
                 NDArray loss = lossSum(model.norm.forward(h), batch);
@@ -187,7 +188,7 @@ public final class Qwen2ForCausalLM extends AbstractBlock implements AutoCloseab
             inputs[0] = h;
             JniUtils.setGradMode(false);
             for (Qwen2DecoderLayer layer : model.layers) {
-                engine.setRandomSeed(layerSeed(dropoutSeed, layer.index));
+                LoraDropout.seed(layerSeed(dropoutSeed, layer.index));
                 try (NDScope scope = new NDScope()) {
                     inputs[layer.index + 1] = layer.forward(inputs[layer.index], cosSin, mask, null, true);
                     NDScope.unregister(inputs[layer.index + 1]);
@@ -205,7 +206,7 @@ public final class Qwen2ForCausalLM extends AbstractBlock implements AutoCloseab
                 try (NDScope scope = new NDScope()) {
                     NDArray x = inputs[l];
                     x.setRequiresGradient(true);
-                    engine.setRandomSeed(layerSeed(dropoutSeed, l));
+                    LoraDropout.seed(layerSeed(dropoutSeed, l));
                     NDArray y = model.layers.get(l).forward(x, cosSin, mask, null, true);
                     JniUtils.backward((PtNDArray) y, (PtNDArray) upstream, false, false);
                     upstream.close();
