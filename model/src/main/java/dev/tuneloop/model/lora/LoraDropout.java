@@ -3,6 +3,7 @@ package dev.tuneloop.model.lora;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
 
@@ -20,8 +21,19 @@ import java.util.stream.IntStream;
 public final class LoraDropout {
     private static final int CHUNK = 1 << 16; // elements per stream
     private static final ThreadLocal<SplittableRandom> STREAM = ThreadLocal.withInitial(() -> new SplittableRandom(0));
+    private static final ThreadLocal<ByteBuffer> BUFFER = new ThreadLocal<>();
 
     private LoraDropout() {
+    }
+
+    /** The calling thread's mask buffer, grown to {@code n} bytes (direct memory is freed only by GC: reuse it). */
+    private static ByteBuffer buffer(int n) {
+        ByteBuffer buffer = BUFFER.get();
+        if (buffer == null || buffer.capacity() < n) {
+            buffer = ByteBuffer.allocateDirect(n);
+            BUFFER.set(buffer);
+        }
+        return buffer;
     }
 
     /** Restarts the calling thread's masks from {@code seed} (per layer, by the training pass). */
@@ -46,7 +58,7 @@ public final class LoraDropout {
             seeds[c] = draw.nextLong();
         }
         long keepBelow = Math.round((1.0 - p) * 0x1p32); // P(unsigned 32 random bits < keepBelow) = 1 - p (±2^-33)
-        ByteBuffer mask = ByteBuffer.allocateDirect(n);
+        ByteBuffer mask = buffer(n);
         IntStream.range(0, chunks).parallel().forEach(c -> {
             SplittableRandom random = new SplittableRandom(seeds[c]);
             int end = Math.min(n, (c + 1) * CHUNK);
@@ -58,8 +70,15 @@ public final class LoraDropout {
                 }
             }
         });
-        try (NDArray keep = x.getManager().create(mask, x.getShape(), DataType.UINT8)) {
-            return x.mul(keep); // float32 · uint8 → float32; autograd keeps the 1-byte mask for the backward pass
+        NDArray keep;
+        // DJL's create aliases a direct buffer (torch::from_blob): copy it into memory PyTorch owns, so the buffer can
+        // be reused by the next draw while autograd keeps this mask for the backward pass.
+        try (NDArray view = x.getManager().create(mask.slice(0, n).order(ByteOrder.nativeOrder()), x.getShape(),
+                DataType.UINT8)) {
+            keep = view.duplicate();
+        }
+        try (keep) {
+            return x.mul(keep); // float32 · uint8 → float32; autograd holds its own reference to the 1-byte mask
         }
     }
 }
