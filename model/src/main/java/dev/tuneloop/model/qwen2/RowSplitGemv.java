@@ -4,13 +4,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.pytorch.jni.JniUtils;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * {@code x · Wᵀ + b} for a single input row (one decode step), with the rows of {@code W} (out, in) split between the
@@ -26,14 +22,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class RowSplitGemv {
     static final int MIN_ELEMENTS = 1 << 19;
     private static final int PARTS = Math.min(4, Runtime.getRuntime().availableProcessors());
-    private static final ExecutorService WORKERS = PARTS < 2 ? null : Executors.newFixedThreadPool(PARTS - 1, task -> {
-        Thread thread = new Thread(() -> {
-            JniUtils.setGradMode(false); // grad mode is per thread in PyTorch; the callers have it off too
-            task.run();
-        }, "tuneloop-gemv");
-        thread.setDaemon(true);
-        return thread;
-    });
+    private static final Worker[] WORKERS = workers(PARTS - 1);
 
     private static final AtomicLong SPLIT_CALLS = new AtomicLong();
 
@@ -45,7 +34,7 @@ public final class RowSplitGemv {
     /** {@code x (..., in) → (..., out)}; one instance per call site (it keeps views of the last weight it saw). */
     public NDArray linear(NDArray x, NDArray weight, NDArray bias) {
         long in = weight.getShape().get(1);
-        boolean split = WORKERS != null && x.size() == in && weight.size() >= MIN_ELEMENTS && !JniUtils.isGradMode();
+        boolean split = WORKERS.length > 0 && x.size() == in && weight.size() >= MIN_ELEMENTS && !JniUtils.isGradMode();
         if (!split) {
             return plain(x, weight, bias);
         }
@@ -77,33 +66,37 @@ public final class RowSplitGemv {
     }
 
     private static NDArray apply(NDArray x, NDArray[] weightParts, NDArray[] biasParts) {
-        List<Future<NDArray>> others = new ArrayList<>();
-        for (int i = 1; i < PARTS; i++) {
-            NDArray w = weightParts[i];
-            NDArray b = biasParts[i];
-            others.add(WORKERS.submit(() -> plain(x, w, b)));
-        }
-        NDList parts = new NDList(PARTS);
-        RuntimeException failure = null;
-        try {
-            parts.add(plain(x, weightParts[0], biasParts[0]));
-        } catch (RuntimeException e) {
-            failure = e;
-        }
-        for (Future<NDArray> other : others) { // always wait for every part: x must outlive the workers' reads
+        synchronized (WORKERS) { // one split at a time: the workers have one task slot each
+            for (int i = 1; i < PARTS; i++) {
+                NDArray w = weightParts[i];
+                NDArray b = biasParts[i];
+                WORKERS[i - 1].submit(() -> plain(x, w, b));
+            }
+            NDList parts = new NDList(PARTS);
+            Throwable failure = null;
             try {
-                parts.add(awaitUninterruptibly(other));
+                parts.add(plain(x, weightParts[0], biasParts[0]));
             } catch (RuntimeException e) {
-                failure = failure == null ? e : failure;
+                failure = e;
             }
-        }
-        try {
-            if (failure != null) {
-                throw failure;
+            for (Worker worker : WORKERS) { // always wait for every part: x must outlive the workers' reads
+                NDArray part = worker.await();
+                if (part != null) {
+                    parts.add(part);
+                } else if (failure == null) {
+                    failure = worker.failure;
+                }
             }
-            return NDArrays.concat(parts, x.getShape().dimension() - 1); // (..., out)
-        } finally {
-            parts.close();
+            try {
+                if (failure instanceof RuntimeException runtime) {
+                    throw runtime;
+                } else if (failure != null) {
+                    throw new IllegalStateException("split matrix-vector product failed", failure);
+                }
+                return NDArrays.concat(parts, x.getShape().dimension() - 1); // (..., out)
+            } finally {
+                parts.close();
+            }
         }
     }
 
@@ -123,24 +116,74 @@ public final class RowSplitGemv {
         return x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow();
     }
 
-    private static NDArray awaitUninterruptibly(Future<NDArray> future) {
-        boolean interrupted = false;
-        try {
-            while (true) {
-                try {
-                    return future.get();
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                } catch (ExecutionException e) {
-                    if (e.getCause() instanceof RuntimeException runtime) {
-                        throw runtime;
-                    }
-                    throw new IllegalStateException("split matrix-vector product failed", e.getCause());
+    private static Worker[] workers(int n) {
+        Worker[] workers = new Worker[Math.max(0, n)];
+        for (int i = 0; i < workers.length; i++) {
+            workers[i] = new Worker("tuneloop-gemv-" + (i + 1));
+        }
+        return workers;
+    }
+
+    /**
+     * A thread that computes one part at a time. Both sides spin for a short while before parking: a decode step hands
+     * over ~170 parts, and a park/unpark round trip cost tens of microseconds on the benchmark VM (an executor's
+     * hand-off left ~40 ms of a 110 ms token outside PyTorch's operators).
+     */
+    private static final class Worker implements Runnable {
+        private static final long SPIN_NANOS = 200_000;
+        private final Thread thread;
+        private volatile Callable<NDArray> task;
+        private volatile NDArray result;
+        private volatile Throwable failure;
+        private volatile boolean done = true;
+
+        Worker(String name) {
+            thread = new Thread(this, name);
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        void submit(Callable<NDArray> part) {
+            result = null;
+            failure = null;
+            done = false;
+            task = part;
+            LockSupport.unpark(thread);
+        }
+
+        /** The part's result, or {@code null} when it failed (see {@link #failure}). Never interrupted. */
+        NDArray await() {
+            long start = System.nanoTime();
+            while (!done) {
+                if (System.nanoTime() - start < SPIN_NANOS) {
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.parkNanos(this, 50_000); // polls: no lost wake-up to reason about
                 }
             }
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
+            return result;
+        }
+
+        @Override
+        public void run() {
+            JniUtils.setGradMode(false); // grad mode is per thread in PyTorch; the callers have it off too
+            while (true) {
+                long idleSince = System.nanoTime();
+                Callable<NDArray> part;
+                while ((part = task) == null) {
+                    if (System.nanoTime() - idleSince < SPIN_NANOS) {
+                        Thread.onSpinWait();
+                    } else {
+                        LockSupport.park(this);
+                    }
+                }
+                task = null;
+                try {
+                    result = part.call();
+                } catch (Throwable e) {
+                    failure = e;
+                }
+                done = true;
             }
         }
     }
