@@ -112,9 +112,13 @@ public final class CandidateCache implements AutoCloseable {
         }
         long start = System.nanoTime();
         try {
-            prepared.complete(fetcher.prepare(what, runId, checkpoint, key));
-            preparedCount.increment();
-            LOG.info("prefetch: {} prepared in {} ms", what, (System.nanoTime() - start) / 1_000_000);
+            if (prepared.complete(fetcher.prepare(what, runId, checkpoint, key))) {
+                preparedCount.increment();
+                LOG.info("prefetch: {} prepared in {} ms", what, (System.nanoTime() - start) / 1_000_000);
+            } else {
+                LOG.info("prefetch: {} prepared in {} ms but evicted meanwhile; dropped", what,
+                        (System.nanoTime() - start) / 1_000_000);
+            }
         } catch (AdapterRefusedException | RuntimeException e) {
             failures.increment();
             LOG.warn("prefetch: {} could not be prepared in {} ms ({}); a promotion of it will be tried on receipt",
