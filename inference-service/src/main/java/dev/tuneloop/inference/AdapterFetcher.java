@@ -18,6 +18,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.Comparator;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -50,9 +51,39 @@ public final class AdapterFetcher {
         this.clock = clock;
     }
 
+    /**
+     * A checkpoint's adapter read into memory and checked, not served yet: {@link #serve} makes the snapshot of a
+     * promotion of exactly these files.
+     */
+    public record Prepared(String runId, String checkpoint, Map<String, StoredObject> files, LoraWeights weights,
+            ServingPrompt prompt) {
+        public Prepared {
+            files = Map.copyOf(files);
+        }
+
+        public ServedAdapter serve(String promotedRunId, AdapterPromoted promotion, Instant since) {
+            if (!files.equals(promotion.files())) {
+                throw new IllegalArgumentException("promotion of " + promotedRunId + "/" + promotion.checkpoint()
+                        + " lists other files than the prepared " + runId + "/" + checkpoint);
+            }
+            return new ServedAdapter(weights, prompt, promotion, promotedRunId, since);
+        }
+    }
+
+    /** Prepares and serves {@code promotion} (the cold path: nothing prepared in advance). */
     public ServedAdapter fetch(String runId, AdapterPromoted promotion) throws AdapterRefusedException {
         String what = "adapter " + runId + "/" + promotion.checkpoint() + " (generation " + promotion.generation() + ")";
-        long total = promotion.files().values().stream().mapToLong(StoredObject::size).sum();
+        return prepare(what, runId, promotion.checkpoint(), promotion.files())
+                .serve(runId, promotion, clock.instant());
+    }
+
+    /**
+     * Downloads, verifies and reads the files of checkpoint {@code checkpoint} of run {@code runId} with every check
+     * of a promotion; {@code what} names it in errors and logs.
+     */
+    public Prepared prepare(String what, String runId, String checkpoint, Map<String, StoredObject> files)
+            throws AdapterRefusedException {
+        long total = files.values().stream().mapToLong(StoredObject::size).sum();
         if (total > maxAdapterBytes) {
             throw new AdapterRefusedException(Reason.TOO_LARGE, what + ": its files add up to " + total
                     + " bytes, more than max-adapter-bytes " + maxAdapterBytes, null);
@@ -60,14 +91,14 @@ public final class AdapterFetcher {
         Path dir;
         try {
             Files.createDirectories(workDir);
-            dir = Files.createTempDirectory(workDir, "gen-" + promotion.generation() + "-");
+            dir = Files.createTempDirectory(workDir, "adapter-");
         } catch (IOException e) {
             throw new AdapterRefusedException(Reason.STORAGE, what + ": cannot make a download folder under "
                     + workDir + ": " + e.getMessage(), e);
         }
         try {
             long start = System.nanoTime();
-            for (Map.Entry<String, StoredObject> file : promotion.files().entrySet()) {
+            for (Map.Entry<String, StoredObject> file : files.entrySet()) {
                 download(what, file.getKey(), file.getValue(), dir);
             }
             long downloaded = System.nanoTime();
@@ -87,12 +118,12 @@ public final class AdapterFetcher {
                         + e.getMessage(), e);
             }
             // name the stored file, not the download folder that is gone after this method
-            StoredObject config = promotion.files().get(ServingPrompt.CONFIG_FILE);
+            StoredObject config = files.get(ServingPrompt.CONFIG_FILE);
             prompt = new ServingPrompt(prompt.template(), prompt.maxSeqLen(), config != null ? config.uri()
                     : "defaults: the promotion lists no " + ServingPrompt.CONFIG_FILE);
             LOG.info("{}: {} bytes downloaded and sha256-checked in {} ms, read and checked against the model in {} ms",
                     what, total, (downloaded - start) / 1_000_000, (System.nanoTime() - downloaded) / 1_000_000);
-            return new ServedAdapter(weights, prompt, promotion, runId, clock.instant());
+            return new Prepared(runId, checkpoint, files, weights, prompt);
         } finally {
             deleteTree(dir);
         }

@@ -32,6 +32,21 @@ public interface InferenceConfig {
 
     Limits limits();
 
+    Prefetch prefetch();
+
+    interface Prefetch {
+        /**
+         * Follow the checkpoint topics and prepare a checkpoint evaluated better than the served adapter before its
+         * promotion, so the swap does not wait for the download.
+         */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** Prepared candidates held (each the size of its adapter's arrays in memory); the oldest is evicted. */
+        @WithDefault("2")
+        int maxCandidates();
+    }
+
     interface Batching {
         /** Requests generated together in one forward pass per token. */
         @WithDefault("8")

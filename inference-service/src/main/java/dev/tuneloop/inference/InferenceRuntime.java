@@ -6,6 +6,7 @@ import dev.tuneloop.config.KafkaClientConfig;
 import dev.tuneloop.config.ModelConfig;
 import dev.tuneloop.config.StorageConfig;
 import dev.tuneloop.contracts.Topics;
+import dev.tuneloop.inference.messaging.CheckpointConsumer;
 import dev.tuneloop.inference.messaging.PromotionConsumer;
 import dev.tuneloop.model.generate.GenerationConfig;
 import dev.tuneloop.model.generate.QaModel;
@@ -61,6 +62,9 @@ public class InferenceRuntime {
     private volatile ModelServer server;
     private volatile PromotionFollower follower;
     private volatile PromotionConsumer consumer;
+    private volatile CandidateCache candidates;
+    private volatile CheckpointConsumer checkpoints;
+    private volatile boolean checkpointsFollowed;
     private volatile boolean promotionsRead;
     private volatile String failure;
     private volatile Instant startedAt;
@@ -110,7 +114,10 @@ public class InferenceRuntime {
             LOG.info("adapters are read only from s3://{}/ under {}", policy.bucket(), policy.allowedPrefixes());
             AdapterFetcher fetcher = new AdapterFetcher(store, policy, Path.of(config.workDir()), qa.lm(),
                     config.maxAdapterBytes(), Clock.systemUTC());
-            follower = new PromotionFollower(config.servedModel(), fetcher, registry, Clock.systemUTC());
+            CandidateCache.Settings prefetch = new CandidateCache.Settings(config.prefetch().enabled(),
+                    config.prefetch().maxCandidates());
+            candidates = new CandidateCache(fetcher, prefetch, registry);
+            follower = new PromotionFollower(config.servedModel(), fetcher, candidates, registry, Clock.systemUTC());
             Batcher batcher = new Batcher(qa.lm(), stopIds, batching, registry);
             server = new ModelServer(qa.tokenizer(), batcher, config.servedModel(), follower::current,
                     ServedAdapter.base(Instant.now()), config.baseModelName().orElse(modelConfig.location()), stopIds,
@@ -123,6 +130,17 @@ public class InferenceRuntime {
                     Topics.ADAPTER_PROMOTED, follower::offer,
                     this::markPromotionsRead, malformed::increment, restarts::increment);
             consumer.start();
+            if (prefetch.enabled()) {
+                Counter badCheckpoints = Counter.builder("tuneloop.inference.checkpoints.malformed")
+                        .description("checkpoint records that could not be decoded (skipped)").register(registry);
+                Counter checkpointRestarts = Counter.builder("tuneloop.inference.checkpoints.consumer.restarts")
+                        .description("times the checkpoints consumer failed and started over").register(registry);
+                checkpoints = new CheckpointConsumer(bootstrapServers, KafkaClientConfig.clientProperties(kafkaConfig),
+                        follower::considerCandidate, () -> checkpointsFollowed = true, badCheckpoints::increment,
+                        checkpointRestarts::increment);
+                checkpoints.start();
+            }
+            LOG.info("prefetch of promotion candidates: {}", prefetch);
         } catch (Exception | Error e) {
             failure = "start-up failed: " + e;
             LOG.error("tuneloop inference could not start: {}", e.toString(), e);
@@ -147,8 +165,14 @@ public class InferenceRuntime {
     }
 
     void onStop(@Observes ShutdownEvent event) {
+        if (checkpoints != null) {
+            checkpoints.close();
+        }
         if (consumer != null) {
             consumer.close();
+        }
+        if (candidates != null) {
+            candidates.close();
         }
         ModelServer s = server;
         if (s != null) {
@@ -189,6 +213,11 @@ public class InferenceRuntime {
 
     public boolean baseModelLoaded() {
         return server != null;
+    }
+
+    /** The checkpoint topics are followed from their end (prefetch enabled and Kafka answered). */
+    public boolean checkpointsFollowed() {
+        return checkpointsFollowed;
     }
 
     public boolean promotionsRead() {

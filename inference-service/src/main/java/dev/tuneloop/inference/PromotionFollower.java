@@ -1,11 +1,13 @@
 package dev.tuneloop.inference;
 
 import dev.tuneloop.contracts.AdapterPromoted;
+import dev.tuneloop.contracts.StoredObject;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,7 +16,9 @@ import org.slf4j.LoggerFactory;
  * Follows the promotions of one served model: a promotion with a higher {@code generation} than any seen is
  * prepared (downloaded, verified, checked against the base model) and then becomes the served snapshot in one atomic
  * step; anything older is ignored. A refused adapter is logged, counted and kept as {@link #lastRefusal()}, and the
- * previous snapshot keeps serving. Called from one thread (the promotions consumer); read from any.
+ * previous snapshot keeps serving. A promotion whose exact files were prepared in advance ({@link CandidateCache}) is
+ * served from them without downloading. {@link #offer} is called from one thread (the promotions consumer);
+ * {@link #considerCandidate} from another (the checkpoints consumer); read from any.
  */
 public final class PromotionFollower {
     private static final Logger LOG = LoggerFactory.getLogger(PromotionFollower.class);
@@ -30,6 +34,7 @@ public final class PromotionFollower {
 
     private final String servedModel;
     private final AdapterFetcher fetcher;
+    private final CandidateCache candidates;
     private final MeterRegistry registry;
     private final Clock clock;
     private final AtomicReference<ServedAdapter> current = new AtomicReference<>();
@@ -37,9 +42,18 @@ public final class PromotionFollower {
     private final Counter swaps;
     private volatile long highestSeen;
 
+    /** Without prefetching: every promotion is prepared on receipt. */
     public PromotionFollower(String servedModel, AdapterFetcher fetcher, MeterRegistry registry, Clock clock) {
+        this(servedModel, fetcher, new CandidateCache(fetcher, new CandidateCache.Settings(false, 1), registry),
+                registry, clock);
+    }
+
+    /** @param candidates adapters prepared before their promotion ({@link #considerCandidate}) */
+    public PromotionFollower(String servedModel, AdapterFetcher fetcher, CandidateCache candidates,
+            MeterRegistry registry, Clock clock) {
         this.servedModel = servedModel;
         this.fetcher = fetcher;
+        this.candidates = candidates;
         this.registry = registry;
         this.clock = clock;
         this.swaps = Counter.builder("tuneloop.inference.adapter.swaps")
@@ -85,7 +99,14 @@ public final class PromotionFollower {
         highestSeen = promotion.generation();
         ServedAdapter next;
         try {
-            next = fetcher.fetch(runId, promotion);
+            AdapterFetcher.Prepared prepared = candidates.take(promotion.files());
+            if (prepared != null) {
+                next = prepared.serve(runId, promotion, clock.instant());
+                LOG.info("promotion of {}/{} (generation {}) served from the candidate prepared in advance", runId,
+                        promotion.checkpoint(), promotion.generation());
+            } else {
+                next = fetcher.fetch(runId, promotion);
+            }
         } catch (AdapterRefusedException e) {
             // counted first: whoever sees the refusal in GET /v1/adapter sees it counted too
             Counter.builder("tuneloop.inference.adapter.swap.failures")
@@ -105,6 +126,43 @@ public final class PromotionFollower {
         LOG.info("now serving {} as {} (was {})", next.describe(), servedModel,
                 previous == null ? "the base model" : previous.describe());
         return Outcome.SWAPPED;
+    }
+
+    /**
+     * A checkpoint was evaluated: prepares it in advance if it is likely promoted next, i.e. if
+     * {@link #worthPreparing} for the adapter served now.
+     *
+     * @return whether its preparation was started
+     */
+    public boolean considerCandidate(String runId, String checkpoint, Map<String, StoredObject> files, double f1,
+            String evalSetId) {
+        ServedAdapter served = current.get();
+        if (!worthPreparing(served, files, f1, evalSetId)) {
+            LOG.debug("not preparing {}/{} (f1 {}): {} serves", runId, checkpoint, f1,
+                    served == null ? "the base model" : served.describe());
+            return false;
+        }
+        return candidates.prepare(runId, checkpoint, files);
+    }
+
+    /**
+     * A checkpoint evaluated at {@code f1} on {@code evalSetId} may replace {@code served} ({@code null}: the base
+     * model) when that has no f1 (pinned), another evaluation set or a lower f1, and is not these very files.
+     */
+    static boolean worthPreparing(ServedAdapter served, Map<String, StoredObject> files, double f1,
+            String evalSetId) {
+        if (served == null || served.isBase()) {
+            return true;
+        }
+        AdapterPromoted promotion = served.promotion();
+        if (promotion.files().equals(files)) {
+            return false;
+        }
+        return promotion.f1() == null || !evalSetId.equals(promotion.evalSetId()) || promotion.f1() < f1;
+    }
+
+    public CandidateCache candidates() {
+        return candidates;
     }
 
     /** Failed swaps over all reasons (the metric is tagged by reason). */

@@ -102,13 +102,23 @@ public class BrokerStoreAndModel implements QuarkusTestResourceLifecycleManager 
         publishRaw(event.key(), EventCodec.toBytes(event));
     }
 
+    /** Publishes any event on its topic under its key. */
+    public static void publish(EventEnvelope<?> event) throws Exception {
+        publishRaw(event.topic(), event.key(), EventCodec.toBytes(event));
+    }
+
     /** Publishes any bytes on the promotions topic. */
     public static void publishRaw(String key, byte[] value) throws Exception {
+        publishRaw(Topics.ADAPTER_PROMOTED, key, value);
+    }
+
+    /** Publishes any bytes on {@code topic}. */
+    public static void publishRaw(String topic, String key, byte[] value) throws Exception {
         Map<String, Object> props = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
                 ProducerConfig.ACKS_CONFIG, "all");
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(props, new StringSerializer(),
                 new ByteArraySerializer())) {
-            producer.send(new ProducerRecord<>(Topics.ADAPTER_PROMOTED, key, value)).get(30, TimeUnit.SECONDS);
+            producer.send(new ProducerRecord<>(topic, key, value)).get(30, TimeUnit.SECONDS);
         }
     }
 }

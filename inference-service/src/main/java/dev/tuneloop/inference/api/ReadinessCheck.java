@@ -23,7 +23,8 @@ public class ReadinessCheck implements HealthCheck {
         HealthCheckResponseBuilder response = HealthCheckResponse.named("model")
                 .status(runtime.isReady())
                 .withData("baseModelLoaded", runtime.baseModelLoaded())
-                .withData("promotionsRead", runtime.promotionsRead());
+                .withData("promotionsRead", runtime.promotionsRead())
+                .withData("checkpointsFollowed", runtime.checkpointsFollowed());
         if (runtime.isReady()) {
             ServedAdapter current = runtime.server().current();
             response.withData("serving", current.describe());
