@@ -177,6 +177,7 @@ final class ServeBench {
             double[] total8 = swaps8.stream().mapToDouble(Swap::firstResponseMs).toArray();
             List<Swap> all = new ArrayList<>(swaps);
             all.addAll(swaps8);
+            all.addAll(prefetched);
             double[] prepared = swaps.stream().mapToDouble(Swap::preparedMs).toArray();
             double rssRatio = all.stream().mapToDouble(s -> (double) s.rssPeak() / s.rssBefore()).max().orElse(0);
             long rssSteady = all.stream().mapToLong(Swap::rssBefore).max().orElse(0);
