@@ -40,6 +40,7 @@ COPY --from=build /src/${MODULE}/target/quarkus-app/ /app/
 ENV DJL_CACHE_DIR=/var/cache/djl \
     DJL_OFFLINE=true \
     OMP_WAIT_POLICY=PASSIVE \
+    GOMP_SPINCOUNT=1000 \
     MKL_CBWR=AUTO,STRICT \
     HF_HOME=/var/cache/tuneloop/models/hf \
     TUNELOOP_DEVICE=cpu \

@@ -86,6 +86,7 @@ class DockerfileTest {
         assertTrue(String.join(" ", Dockerfile.all(cpu, "VOLUME")).contains(env.get("DJL_CACHE_DIR")));
         assertTrue(String.join(" ", Dockerfile.all(cpu, "ENTRYPOINT")).contains("\"-Dai.djl.offline=true\""));
         assertEquals("PASSIVE", env.get("OMP_WAIT_POLICY"));
+        assertEquals("1000", env.get("GOMP_SPINCOUNT"));
         assertEquals("AUTO,STRICT", env.get("MKL_CBWR"));
         assertEquals("cpu", env.get("TUNELOOP_DEVICE"));
         assertFalse(env.containsKey("PYTORCH_VERSION") || env.containsKey("PYTORCH_FLAVOR"),
