@@ -3,6 +3,7 @@ package dev.tuneloop.model.qwen2;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDScope;
 import ai.djl.pytorch.jni.JniUtils;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
@@ -58,6 +59,11 @@ public final class RowSplitGemv {
                 String rows = (out * i / PARTS) + ":" + (out * (i + 1) / PARTS);
                 weightParts[i] = weight.get(rows); // a view: shares the weight's storage (and sees merges)
                 biasParts[i] = bias == null ? null : bias.get(rows);
+                // kept across passes: not the caller's per-layer scope to close (Qwen2Model.forward)
+                NDScope.unregister(weightParts[i]);
+                if (biasParts[i] != null) {
+                    NDScope.unregister(biasParts[i]);
+                }
             }
             this.weight = weight;
             this.bias = bias;
