@@ -51,15 +51,14 @@ public final class Qwen2Attention extends AbstractBlock {
             v = kv.get(1);
         }
         long s = k.getShape().get(2);
-        // GQA (HF repeat_kv): query head h reads key/value head h / (nh / nkv).
+        // GQA (HF repeat_kv): query head h reads key/value head h / g, g = nh / nkv. Instead of repeating k and v g
+        // times (a copy of the whole cache per layer and step), the g query heads of a kv head become g·T query rows.
         int groups = numHeads / numKvHeads;
-        if (groups > 1) {
-            k = k.expandDims(2).repeat(2, groups).reshape(b, numHeads, s, headDim); // (B, nh, S, hd)
-            v = v.expandDims(2).repeat(2, groups).reshape(b, numHeads, s, headDim);
-        }
-        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(1.0 / Math.sqrt(headDim)).add(mask); // (B, nh, T, S)
-        NDArray probs = scores.softmax(-1);
-        NDArray out = probs.matMul(v); // (B, nh, T, hd)
+        NDArray qg = q.reshape(b, numKvHeads, groups * t, headDim); // (B, nkv, g*T, hd)
+        NDArray scores = qg.matMul(k.transpose(0, 1, 3, 2)).mul(1.0 / Math.sqrt(headDim)) // (B, nkv, g*T, S)
+                .reshape(b, numKvHeads, groups, t, s).add(mask.expandDims(1)); // (B, nkv, g, T, S)
+        NDArray probs = scores.softmax(-1).reshape(b, numKvHeads, groups * t, s);
+        NDArray out = probs.matMul(v).reshape(b, numHeads, t, headDim); // (B, nh, T, hd)
         out = out.transpose(0, 2, 1, 3).reshape(b, t, (long) numHeads * headDim); // (B, T, nh*hd)
         return oProj.forward(out, training); // (B, T, H)
     }
