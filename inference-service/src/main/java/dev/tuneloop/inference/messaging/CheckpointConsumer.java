@@ -13,17 +13,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import java.util.UUID;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * (run id, checkpoint) and hands each evaluation of a remembered checkpoint over. Records that do not decode are
  * logged and counted, never fatal; an unexpected failure starts over from the end.
  */
-public final class CheckpointConsumer implements AutoCloseable {
+public final class CheckpointConsumer extends AssignedReader {
     private static final Logger LOG = LoggerFactory.getLogger(CheckpointConsumer.class);
     static final int REMEMBERED = 1024;
     private static final List<String> TOPICS = List.of(Topics.CHECKPOINT_SAVED, Topics.CHECKPOINT_EVALUATED);
@@ -46,21 +39,15 @@ public final class CheckpointConsumer implements AutoCloseable {
 
     private record SavedKey(String runId, String checkpoint) {}
 
-    private final String bootstrapServers;
-    private final Map<String, String> security;
     private final EvaluationListener onEvaluated;
     private final Runnable onFollowing;
     private final Runnable onMalformed;
-    private final Runnable onRestart;
-    private final Thread thread;
     private final Map<SavedKey, Map<String, StoredObject>> saved = new LinkedHashMap<>(64, 0.75f, false) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<SavedKey, Map<String, StoredObject>> eldest) {
             return size() > REMEMBERED;
         }
     };
-    private volatile KafkaConsumer<String, byte[]> consumer;
-    private volatile boolean running = true;
 
     /**
      * @param security TLS/SASL client properties ({@code KafkaClientConfig}), applied on top
@@ -68,50 +55,19 @@ public final class CheckpointConsumer implements AutoCloseable {
      */
     public CheckpointConsumer(String bootstrapServers, Map<String, String> security, EvaluationListener onEvaluated,
             Runnable onFollowing, Runnable onMalformed, Runnable onRestart) {
-        this.bootstrapServers = bootstrapServers;
-        this.security = Map.copyOf(security);
+        super(bootstrapServers, security, "checkpoints", onRestart);
         this.onEvaluated = onEvaluated;
         this.onFollowing = onFollowing;
         this.onMalformed = onMalformed;
-        this.onRestart = onRestart;
-        this.thread = new Thread(this::run, "tuneloop-checkpoints");
-        this.thread.setDaemon(true);
     }
 
-    public void start() {
-        thread.start();
-    }
-
-    private void run() {
-        while (running) {
-            try {
-                follow();
-            } catch (WakeupException e) {
-                if (running) {
-                    LOG.error("checkpoints consumer woken up unexpectedly; starting over", e);
-                }
-            } catch (RuntimeException e) {
-                LOG.error("checkpoints consumer on {} failed, starting over from the end in 5 s: {}", TOPICS,
-                        e.toString(), e);
-                onRestart.run();
-                pause(5000);
-            }
-        }
-    }
-
-    private void follow() {
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        props.put(ConsumerConfig.CLIENT_ID_CONFIG, "tuneloop-inference-checkpoints-" + UUID.randomUUID());
-        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
-        props.putAll(security);
-        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(props, new StringDeserializer(),
-                new ByteArrayDeserializer())) {
-            consumer = c;
+    /** Follows from the end. */
+    @Override
+    protected void read() {
+        try (KafkaConsumer<String, byte[]> c = open("latest")) {
             List<TopicPartition> partitions = new ArrayList<>();
             for (String topic : TOPICS) {
-                List<TopicPartition> of = awaitPartitions(c, topic);
+                List<TopicPartition> of = awaitPartitions(c, topic, "nothing is prefetched");
                 if (of == null) {
                     return;
                 }
@@ -123,7 +79,7 @@ public final class CheckpointConsumer implements AutoCloseable {
             partitions.forEach(tp -> from.put(tp, c.position(tp))); // fixes the positions now, not at the first poll
             LOG.info("prefetch: following {} from their end {}", TOPICS, from);
             onFollowing.run();
-            while (running) {
+            while (running()) {
                 ConsumerRecords<String, byte[]> records = c.poll(Duration.ofMillis(200));
                 // saves before evaluations: a checkpoint's evaluation may arrive in the same poll as its save
                 records.records(Topics.CHECKPOINT_SAVED).forEach(r -> handle(r, CheckpointSaved.class));
@@ -155,47 +111,6 @@ public final class CheckpointConsumer implements AutoCloseable {
                 return;
             }
             onEvaluated.evaluated(runId, e.checkpoint(), files, e.f1(), e.evalSetId());
-        }
-    }
-
-    /** The topic's partitions, waiting while it does not exist yet; {@code null} if closed meanwhile. */
-    private List<TopicPartition> awaitPartitions(KafkaConsumer<String, byte[]> c, String topic) {
-        while (running) {
-            try {
-                List<PartitionInfo> infos = c.partitionsFor(topic, Duration.ofSeconds(10));
-                if (infos != null && !infos.isEmpty()) {
-                    return infos.stream().map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-                }
-                LOG.warn("topic {} does not exist on {} yet; nothing is prefetched until it does", topic,
-                        bootstrapServers);
-            } catch (org.apache.kafka.common.errors.TimeoutException e) {
-                LOG.warn("no answer from Kafka at {} about {} yet: {}", bootstrapServers, topic, e.getMessage());
-            }
-            pause(1000);
-        }
-        return null;
-    }
-
-    private void pause(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            running = false;
-        }
-    }
-
-    @Override
-    public void close() {
-        running = false;
-        KafkaConsumer<String, byte[]> c = consumer;
-        if (c != null) {
-            c.wakeup();
-        }
-        try {
-            thread.join(10_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 }

@@ -8,17 +8,10 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import java.util.UUID;
 import java.util.function.BiConsumer;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,19 +22,13 @@ import org.slf4j.LoggerFactory;
  * over as it arrives. Records that do not decode are logged and counted, never fatal; an unexpected failure starts the
  * reading over. The only class that knows Kafka.
  */
-public final class PromotionConsumer implements AutoCloseable {
+public final class PromotionConsumer extends AssignedReader {
     private static final Logger LOG = LoggerFactory.getLogger(PromotionConsumer.class);
 
-    private final String bootstrapServers;
-    private final Map<String, String> security;
     private final String topic;
     private final BiConsumer<String, AdapterPromoted> onPromotion;
     private final Runnable onCaughtUp;
     private final Runnable onMalformed;
-    private final Thread thread;
-    private volatile KafkaConsumer<String, byte[]> consumer;
-    private final Runnable restarts;
-    private volatile boolean running = true;
     private boolean caughtUpOnce;
 
     /**
@@ -56,49 +43,18 @@ public final class PromotionConsumer implements AutoCloseable {
     public PromotionConsumer(String bootstrapServers, Map<String, String> security, String topic,
             BiConsumer<String, AdapterPromoted> onPromotion, Runnable onCaughtUp, Runnable onMalformed,
             Runnable onRestart) {
-        this.security = Map.copyOf(security);
-        this.restarts = onRestart;
-        this.bootstrapServers = bootstrapServers;
+        super(bootstrapServers, security, "promotions", onRestart);
         this.topic = topic;
         this.onPromotion = onPromotion;
         this.onCaughtUp = onCaughtUp;
         this.onMalformed = onMalformed;
-        this.thread = new Thread(this::run, "tuneloop-promotions");
-        this.thread.setDaemon(true);
     }
 
-    public void start() {
-        thread.start();
-    }
-
-    /** Reads until closed; an unexpected failure is logged and reading starts over from the beginning. */
-    private void run() {
-        while (running) {
-            try {
-                readAll();
-            } catch (WakeupException e) {
-                if (running) {
-                    LOG.error("promotions consumer woken up unexpectedly; starting over", e);
-                }
-            } catch (RuntimeException e) {
-                LOG.error("promotions consumer on {} failed, starting over in 5 s: {}", topic, e.toString(), e);
-                restarts.run();
-                pause(5000);
-            }
-        }
-    }
-
-    private void readAll() {
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        props.put(ConsumerConfig.CLIENT_ID_CONFIG, "tuneloop-inference-" + UUID.randomUUID());
-        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        props.putAll(security);
-        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(props, new StringDeserializer(),
-                new ByteArrayDeserializer())) {
-            consumer = c;
-            List<TopicPartition> partitions = awaitPartitions(c);
+    /** Reads from the beginning to the end, then follows. */
+    @Override
+    protected void read() {
+        try (KafkaConsumer<String, byte[]> c = open("earliest")) {
+            List<TopicPartition> partitions = awaitPartitions(c, topic, "not ready");
             if (partitions == null) {
                 return;
             }
@@ -108,7 +64,7 @@ public final class PromotionConsumer implements AutoCloseable {
             LOG.info("reading promotions from {} ({} partition(s), end offsets {})", topic, partitions.size(), end);
             Map<String, EventEnvelope<AdapterPromoted>> newest = new HashMap<>();
             boolean caughtUp = false;
-            while (running) {
+            while (running()) {
                 for (ConsumerRecord<String, byte[]> record : c.poll(Duration.ofMillis(200))) {
                     EventEnvelope<AdapterPromoted> event = decode(record);
                     if (event == null) {
@@ -136,32 +92,6 @@ public final class PromotionConsumer implements AutoCloseable {
         }
     }
 
-    /** The topic's partitions, waiting while it does not exist yet; {@code null} if closed meanwhile. */
-    private List<TopicPartition> awaitPartitions(KafkaConsumer<String, byte[]> c) {
-        while (running) {
-            try {
-                List<PartitionInfo> infos = c.partitionsFor(topic, Duration.ofSeconds(10));
-                if (infos != null && !infos.isEmpty()) {
-                    return infos.stream().map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-                }
-                LOG.warn("topic {} does not exist on {} yet; not ready until it does", topic, bootstrapServers);
-            } catch (org.apache.kafka.common.errors.TimeoutException e) {
-                LOG.warn("no answer from Kafka at {} about {} yet: {}", bootstrapServers, topic, e.getMessage());
-            }
-            pause(1000);
-        }
-        return null;
-    }
-
-    private void pause(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            running = false;
-        }
-    }
-
     private EventEnvelope<AdapterPromoted> decode(ConsumerRecord<String, byte[]> record) {
         if (record.value() == null) {
             LOG.info("ignoring a tombstone for {} at {}-{}@{}: a served model is never un-promoted by deletion",
@@ -175,20 +105,6 @@ public final class PromotionConsumer implements AutoCloseable {
                     record.offset(), record.key(), e.getMessage());
             onMalformed.run();
             return null;
-        }
-    }
-
-    @Override
-    public void close() {
-        running = false;
-        KafkaConsumer<String, byte[]> c = consumer;
-        if (c != null) {
-            c.wakeup();
-        }
-        try {
-            thread.join(10_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 }
