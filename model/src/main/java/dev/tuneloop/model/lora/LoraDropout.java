@@ -11,7 +11,7 @@ import java.util.stream.IntStream;
  * PEFT's {@code lora_dropout} ({@code nn.Dropout}: each input element kept with probability {@code 1 - p}), with the
  * keep-masks drawn in Java. PyTorch's CPU {@code bernoulli_} draws one mt19937 double per element on one thread (its
  * parallel MKL path is taken on Intel CPUs only): on the AMD benchmark machine it took 1.66 s of a 14.7 s training
- * step at Qwen2.5-0.5B's shapes (docs/benchmarks.md, "Where the time goes").
+ * step at Qwen2.5-0.5B's shapes (docs/benchmarks.md, "What changed").
  *
  * <p>Masks follow the seed last given to {@link #seed} on the calling thread: the same seed and the same sequence of
  * draws give the same masks — what activation recomputation (a recomputed layer draws its first pass's masks) and an

@@ -13,8 +13,8 @@ import java.util.concurrent.locks.LockSupport;
  * {@code x · Wᵀ + b} for a single input row (one decode step), with the rows of {@code W} (out, in) split between the
  * calling thread and one worker thread per further core. PyTorch's CPU matrix-vector product runs this shape on one
  * thread: Qwen2.5-0.5B's 151,936 × 896 head streamed at 14 GB/s on the 2-core benchmark machine, its two halves on two
- * threads at 25 GB/s; gate/up/down from memory 13-18 GB/s → 19-26 GB/s (docs/benchmarks.md, "Decode: one matrix-vector
- * product on two threads"). Each output element is still one row of {@code W} dotted with {@code x}.
+ * threads at 25 GB/s; gate/up/down from memory 13-18 GB/s → 19-26 GB/s (docs/benchmarks.md, "What changed").
+ * Each output element is still one row of {@code W} dotted with {@code x}.
  *
  * <p>Used only where it helps and is safe: grad mode off (inference), exactly one input row, a weight of at least
  * {@value #MIN_ELEMENTS} elements (smaller ones cost more in the hand-off than they save) and more than one core.
