@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
+import dev.tuneloop.model.NoGradManager;
 import java.util.Arrays;
 import java.util.concurrent.ForkJoinPool;
 import org.junit.jupiter.api.AfterEach;
@@ -17,20 +18,18 @@ import org.junit.jupiter.api.Test;
 
 /** LoRA dropout masks: the right keep rate, kept values untouched, reproducible from the seed on any thread count. */
 class LoraDropoutTest {
+    private NoGradManager scope;
     private NDManager m;
-    private boolean gradMode;
 
     @BeforeEach
     void setUp() {
-        m = NDManager.newBaseManager("PyTorch");
-        gradMode = JniUtils.isGradMode();
-        JniUtils.setGradMode(false);
+        scope = new NoGradManager();
+        m = scope.manager();
     }
 
     @AfterEach
     void tearDown() {
-        JniUtils.setGradMode(gradMode);
-        m.close();
+        scope.close();
     }
 
     @Test

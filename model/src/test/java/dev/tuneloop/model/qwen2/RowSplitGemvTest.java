@@ -8,26 +8,25 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
+import dev.tuneloop.model.NoGradManager;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The split decode product gives the values of one {@code linear}, and is used only where it may be. */
 class RowSplitGemvTest {
+    private NoGradManager scope;
     private NDManager m;
-    private boolean gradMode;
 
     @BeforeEach
     void setUp() {
-        m = NDManager.newBaseManager("PyTorch");
-        gradMode = JniUtils.isGradMode();
-        JniUtils.setGradMode(false);
+        scope = new NoGradManager();
+        m = scope.manager();
     }
 
     @AfterEach
     void tearDown() {
-        JniUtils.setGradMode(gradMode);
-        m.close();
+        scope.close();
     }
 
     private static NDArray plain(NDArray x, NDArray w, NDArray b) {
