@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.Device;
 import dev.tuneloop.contracts.AdapterFiles;
 import dev.tuneloop.contracts.AdapterPromoted;
 import dev.tuneloop.contracts.StoredObject;
@@ -13,7 +12,6 @@ import dev.tuneloop.inference.PromotionFollower.Outcome;
 import dev.tuneloop.model.generate.QaModel;
 import dev.tuneloop.storage.ObjectStore;
 import dev.tuneloop.storage.ObjectUri;
-import dev.tuneloop.storage.S3ProxyServer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -38,7 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CandidateCacheTest {
     static final String EVAL_SET = "e".repeat(64);
-    static S3ProxyServer s3;
+    static StoreAndModel env;
     static ObjectStore store;
     static QaModel model;
 
@@ -49,17 +47,14 @@ class CandidateCacheTest {
 
     @BeforeAll
     static void start() throws Exception {
-        s3 = S3ProxyServer.startInMemory();
-        store = new ObjectStore(s3.settings("tuneloop"));
-        store.ensureBucket();
-        model = QaModel.open(TestModels.get().modelDir(), Device.cpu());
+        env = StoreAndModel.start();
+        store = env.store();
+        model = env.model();
     }
 
     @AfterAll
     static void stop() {
-        model.close();
-        store.close();
-        s3.close();
+        env.close();
     }
 
     @AfterEach

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.Device;
 import dev.tuneloop.contracts.AdapterFiles;
 import dev.tuneloop.contracts.AdapterPromoted;
 import dev.tuneloop.contracts.StoredObject;
@@ -14,7 +13,6 @@ import dev.tuneloop.inference.PromotionFollower.Outcome;
 import dev.tuneloop.model.generate.QaModel;
 import dev.tuneloop.model.text.PromptMode;
 import dev.tuneloop.storage.ObjectStore;
-import dev.tuneloop.storage.S3ProxyServer;
 import dev.tuneloop.storage.StoragePolicy;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
@@ -33,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class PromotionFollowerTest {
     static final StoragePolicy RUNS = StoragePolicy.of("tuneloop", "runs/");
-    static S3ProxyServer s3;
+    static StoreAndModel env;
     static ObjectStore store;
     static QaModel model;
 
@@ -42,17 +40,14 @@ class PromotionFollowerTest {
 
     @BeforeAll
     static void start() throws Exception {
-        s3 = S3ProxyServer.startInMemory();
-        store = new ObjectStore(s3.settings("tuneloop"));
-        store.ensureBucket();
-        model = QaModel.open(TestModels.get().modelDir(), Device.cpu());
+        env = StoreAndModel.start();
+        store = env.store();
+        model = env.model();
     }
 
     @AfterAll
     static void stop() {
-        model.close();
-        store.close();
-        s3.close();
+        env.close();
     }
 
     @Test
