@@ -39,7 +39,7 @@ RUN groupadd --system --gid 10001 tuneloop \
 COPY --from=build /src/${MODULE}/target/quarkus-app/ /app/
 ENV DJL_CACHE_DIR=/var/cache/djl \
     DJL_OFFLINE=true \
-    OMP_WAIT_POLICY=PASSIVE \
+    OMP_WAIT_POLICY=ACTIVE \
     GOMP_SPINCOUNT=1000 \
     MKL_CBWR=AUTO,STRICT \
     HF_HOME=/var/cache/tuneloop/models/hf \

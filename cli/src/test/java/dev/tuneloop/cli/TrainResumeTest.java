@@ -140,7 +140,8 @@ class TrainResumeTest {
             cmd.addAll(args);
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD);
             pb.environment().put("MKL_CBWR", "AUTO,STRICT");
-            pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
+            pb.environment().put("OMP_WAIT_POLICY", "ACTIVE");
+            pb.environment().put("GOMP_SPINCOUNT", "1000");
             if (pauseAt != null) {
                 pb.environment().put("TUNELOOP_PAUSE_AT", pauseAt);
             }

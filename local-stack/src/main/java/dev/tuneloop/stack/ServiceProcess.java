@@ -29,11 +29,12 @@ public final class ServiceProcess implements AutoCloseable {
     /** Longer than the workers' hand-off timeout (60 s): a trainer stops at its next step boundary on SIGTERM. */
     public static final Duration STOP_GRACE = Duration.ofSeconds(90);
     /**
-     * What every service JVM gets: bitwise-reproducible MKL, OpenMP threads that spin only briefly before sleeping
-     * (the launcher's settings; docs/benchmarks.md).
+     * What every service JVM gets: bitwise-reproducible MKL, OpenMP threads that spin 1000 rounds before sleeping,
+     * also once several threads have run parallel operators (ACTIVE: PASSIVE then drops the spin to 0; the
+     * launcher's settings, explained there and in docs/benchmarks.md).
      */
     public static final Map<String, String> ENVIRONMENT = Map.of("MKL_CBWR", "AUTO,STRICT",
-            "OMP_WAIT_POLICY", "PASSIVE", "GOMP_SPINCOUNT", "1000");
+            "OMP_WAIT_POLICY", "ACTIVE", "GOMP_SPINCOUNT", "1000");
 
     /**
      * @param name the service's name in logs and errors ({@code trainer-worker}, …)

@@ -252,7 +252,7 @@ class ChartPolicyTest {
         JsonNode common = rendered.one("ConfigMap", "tl-tuneloop-common").path("data");
         assertEquals("/var/cache/djl", common.path("DJL_CACHE_DIR").asText());
         assertEquals("true", common.path("DJL_OFFLINE").asText());
-        assertEquals("PASSIVE", common.path("OMP_WAIT_POLICY").asText());
+        assertEquals("ACTIVE", common.path("OMP_WAIT_POLICY").asText());
         assertEquals("1000", common.path("GOMP_SPINCOUNT").asText());
         assertEquals("AUTO,STRICT", common.path("MKL_CBWR").asText());
         assertEquals("/var/cache/tuneloop/models/hf", common.path("HF_HOME").asText());

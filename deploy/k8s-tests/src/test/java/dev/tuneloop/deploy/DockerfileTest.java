@@ -85,7 +85,7 @@ class DockerfileTest {
         assertEquals(values.at("/djl/cacheDir").asText(), env.get("DJL_CACHE_DIR"), "same path as the chart's volume");
         assertTrue(String.join(" ", Dockerfile.all(cpu, "VOLUME")).contains(env.get("DJL_CACHE_DIR")));
         assertTrue(String.join(" ", Dockerfile.all(cpu, "ENTRYPOINT")).contains("\"-Dai.djl.offline=true\""));
-        assertEquals("PASSIVE", env.get("OMP_WAIT_POLICY"));
+        assertEquals("ACTIVE", env.get("OMP_WAIT_POLICY"));
         assertEquals("1000", env.get("GOMP_SPINCOUNT"));
         assertEquals("AUTO,STRICT", env.get("MKL_CBWR"));
         assertEquals("cpu", env.get("TUNELOOP_DEVICE"));
