@@ -1,11 +1,14 @@
 package dev.tuneloop.inference;
 
+import dev.tuneloop.contracts.AdapterFiles;
 import dev.tuneloop.contracts.AdapterPromoted;
 import dev.tuneloop.contracts.StoredObject;
 import dev.tuneloop.inference.AdapterRefusedException.Reason;
 import dev.tuneloop.model.lora.LoraAdapter;
 import dev.tuneloop.model.lora.LoraWeights;
 import dev.tuneloop.model.qwen2.Qwen2ForCausalLM;
+import dev.tuneloop.model.safetensors.CheckpointTensors;
+import dev.tuneloop.model.safetensors.SafetensorsFile;
 import dev.tuneloop.model.train.ServingPrompt;
 import dev.tuneloop.storage.ChecksumMismatchException;
 import dev.tuneloop.storage.ObjectStore;
@@ -26,10 +29,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Prepares a promoted adapter off the request path: downloads every listed file (sha256 and size verified on the
- * way), reads the LoRA arrays checked against the base model's shapes and {@code adapter_config.json}'s keys, and
- * the prompt from its {@code tuneloop_config.json}. The download folder is deleted afterwards: the snapshot holds
- * everything in memory.
+ * Prepares a promoted adapter off the request path: fetches every listed file (sha256 and size verified), reads the
+ * LoRA arrays checked against the base model's shapes and {@code adapter_config.json}'s keys, and the prompt from its
+ * {@code tuneloop_config.json}. {@code adapter_model.safetensors} is read from object storage straight into memory
+ * (writing it to disk and reading it back cost ~40 % of a cold swap's preparation); the small files go through a
+ * download folder, deleted afterwards: the snapshot holds everything in memory.
  */
 public final class AdapterFetcher {
     private static final Logger LOG = LoggerFactory.getLogger(AdapterFetcher.class);
@@ -88,6 +92,10 @@ public final class AdapterFetcher {
             throw new AdapterRefusedException(Reason.TOO_LARGE, what + ": its files add up to " + total
                     + " bytes, more than max-adapter-bytes " + maxAdapterBytes, null);
         }
+        if (!files.containsKey(AdapterFiles.WEIGHTS)) {
+            throw new AdapterRefusedException(Reason.MISSING_FILE, what + ": lists no " + AdapterFiles.WEIGHTS
+                    + " (files: " + files.keySet() + ")", null);
+        }
         Path dir;
         try {
             Files.createDirectories(workDir);
@@ -98,13 +106,19 @@ public final class AdapterFetcher {
         }
         try {
             long start = System.nanoTime();
+            byte[] weightBytes = null;
             for (Map.Entry<String, StoredObject> file : files.entrySet()) {
-                download(what, file.getKey(), file.getValue(), dir);
+                if (file.getKey().equals(AdapterFiles.WEIGHTS)) {
+                    weightBytes = fetch(what, file.getKey(), file.getValue());
+                } else {
+                    download(what, file.getKey(), file.getValue(), dir);
+                }
             }
             long downloaded = System.nanoTime();
             LoraWeights weights;
-            try {
-                weights = LoraAdapter.read(lm, dir);
+            try (CheckpointTensors tensors = CheckpointTensors.of(SafetensorsFile.read(
+                    files.get(AdapterFiles.WEIGHTS).uri(), weightBytes))) {
+                weights = LoraAdapter.read(lm, dir, tensors);
             } catch (IllegalArgumentException e) {
                 throw new AdapterRefusedException(Reason.DOES_NOT_FIT, what + ": " + e.getMessage(), e);
             } catch (IOException | RuntimeException e) {
@@ -129,7 +143,37 @@ public final class AdapterFetcher {
         }
     }
 
+    /** {@code object}'s bytes, verified like a {@link #download}. */
+    private byte[] fetch(String what, String name, StoredObject object) throws AdapterRefusedException {
+        ObjectUri uri = allowedUri(what, name, object);
+        byte[] data;
+        try {
+            data = store.getBytes(uri, object.sha256(), (int) Math.min(maxAdapterBytes, Integer.MAX_VALUE - 8));
+        } catch (IOException e) {
+            throw refusal(what, name, e);
+        }
+        if (data.length != object.size()) {
+            throw new AdapterRefusedException(Reason.SIZE, what + ": " + name + " (" + object.uri() + ") has "
+                    + data.length + " bytes, the promotion says " + object.size(), null);
+        }
+        return data;
+    }
+
     private void download(String what, String name, StoredObject object, Path dir) throws AdapterRefusedException {
+        ObjectUri uri = allowedUri(what, name, object);
+        StoredObject got;
+        try {
+            got = store.get(uri, dir.resolve(name), object.sha256());
+        } catch (IOException e) {
+            throw refusal(what, name, e);
+        }
+        if (got.size() != object.size()) {
+            throw new AdapterRefusedException(Reason.SIZE, what + ": " + name + " (" + object.uri() + ") has "
+                    + got.size() + " bytes, the promotion says " + object.size(), null);
+        }
+    }
+
+    private ObjectUri allowedUri(String what, String name, StoredObject object) throws AdapterRefusedException {
         ObjectUri uri;
         try {
             uri = ObjectUri.parse(object.uri());
@@ -141,23 +185,20 @@ public final class AdapterFetcher {
         } catch (PolicyViolationException e) {
             throw new AdapterRefusedException(Reason.NOT_ALLOWED, what + ": " + name + ": " + e.getMessage(), e);
         }
-        StoredObject got;
-        try {
-            got = store.get(uri, dir.resolve(name), object.sha256());
-        } catch (ChecksumMismatchException e) {
-            throw new AdapterRefusedException(Reason.CHECKSUM, what + ": " + name + ": " + e.getMessage(), e);
-        } catch (StorageException e) {
-            boolean missing = "NoSuchKey".equals(e.errorCode()) || "NoSuchBucket".equals(e.errorCode())
-                    || e.httpStatus() == 404;
-            throw new AdapterRefusedException(missing ? Reason.MISSING_FILE : Reason.STORAGE,
+        return uri;
+    }
+
+    private static AdapterRefusedException refusal(String what, String name, IOException e) {
+        if (e instanceof ChecksumMismatchException) {
+            return new AdapterRefusedException(Reason.CHECKSUM, what + ": " + name + ": " + e.getMessage(), e);
+        }
+        if (e instanceof StorageException s) {
+            boolean missing = "NoSuchKey".equals(s.errorCode()) || "NoSuchBucket".equals(s.errorCode())
+                    || s.httpStatus() == 404;
+            return new AdapterRefusedException(missing ? Reason.MISSING_FILE : Reason.STORAGE,
                     what + ": " + name + ": " + e.getMessage(), e);
-        } catch (IOException e) {
-            throw new AdapterRefusedException(Reason.STORAGE, what + ": " + name + ": " + e.getMessage(), e);
         }
-        if (got.size() != object.size()) {
-            throw new AdapterRefusedException(Reason.SIZE, what + ": " + name + " (" + object.uri() + ") has "
-                    + got.size() + " bytes, the promotion says " + object.size(), null);
-        }
+        return new AdapterRefusedException(Reason.STORAGE, what + ": " + name + ": " + e.getMessage(), e);
     }
 
     private static void deleteTree(Path dir) {

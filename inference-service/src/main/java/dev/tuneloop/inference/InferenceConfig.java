@@ -24,7 +24,11 @@ public interface InferenceConfig {
     @WithDefault("${java.io.tmpdir}/tuneloop-inference")
     String workDir();
 
-    /** A promotion whose files add up to more is refused before downloading. */
+    /**
+     * A promotion whose files add up to more is refused before downloading. While an adapter is prepared its
+     * {@code adapter_model.safetensors} sits on the Java heap beside the float arrays read from it (for an F32 file
+     * about twice its size at the peak): size the heap for it.
+     */
     @WithDefault("536870912")
     long maxAdapterBytes();
 

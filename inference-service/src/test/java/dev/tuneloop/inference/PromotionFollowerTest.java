@@ -13,8 +13,10 @@ import dev.tuneloop.inference.PromotionFollower.Outcome;
 import dev.tuneloop.model.generate.QaModel;
 import dev.tuneloop.model.text.PromptMode;
 import dev.tuneloop.storage.ObjectStore;
+import dev.tuneloop.storage.ObjectUri;
 import dev.tuneloop.storage.StoragePolicy;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -86,23 +88,35 @@ class PromotionFollowerTest {
         refused(follower, "run-b", TestModels.promotion("qwen-squad", 4, missing, 80.0), Reason.MISSING_FILE,
                 "gone.safetensors", servedA);
 
+        // weights read in memory: bytes that are not safetensors (stored with their own sha256), a size that lies
+        ObjectUri garbageUri = ObjectUri.parse("s3://tuneloop/runs/run-g/ckpt-9/adapter_model.safetensors");
+        StoredObject garbage = store.putBytes(garbageUri, "not a safetensors file".getBytes(StandardCharsets.UTF_8));
+        Map<String, StoredObject> notSafetensors = new TreeMap<>(b.files());
+        notSafetensors.put(AdapterFiles.WEIGHTS, garbage);
+        refused(follower, "run-g", TestModels.promotion("qwen-squad", 5, notSafetensors, 80.0), Reason.BAD_CONFIG,
+                garbageUri + ": header length", servedA);
+        Map<String, StoredObject> wrongSize = new TreeMap<>(b.files());
+        wrongSize.put(AdapterFiles.WEIGHTS, new StoredObject(weights.uri(), weights.sha256(), weights.size() + 1));
+        refused(follower, "run-b", TestModels.promotion("qwen-squad", 6, wrongSize, 80.0), Reason.SIZE,
+                "the promotion says " + (weights.size() + 1), servedA);
+
         assertEquals(Outcome.NOT_NEWER, follower.offer("run-b", TestModels.promotion("qwen-squad", 4, b.files(), 80)));
         assertEquals(Outcome.OTHER_MODEL, follower.offer("run-b", TestModels.promotion("other", 9, b.files(), 80)));
         assertSame(servedA, follower.current());
 
-        assertEquals(Outcome.SWAPPED, follower.offer("run-b", TestModels.promotion("qwen-squad", 5, b.files(), 80)));
+        assertEquals(Outcome.SWAPPED, follower.offer("run-b", TestModels.promotion("qwen-squad", 7, b.files(), 80)));
         ServedAdapter servedB = follower.current();
-        assertEquals(5, servedB.generation());
+        assertEquals(7, servedB.generation());
         assertEquals(PromptMode.QUESTION_ONLY, servedB.prompt().mode(), "the prompt comes from B's saved config");
         assertEquals(384, servedB.prompt().maxSeqLen());
 
         assertEquals(2.0, follower.swaps());
-        assertEquals(3.0, follower.failedSwaps());
-        for (String reason : new String[] {"checksum", "does_not_fit", "missing_file"}) {
+        assertEquals(5.0, follower.failedSwaps());
+        for (String reason : new String[] {"checksum", "does_not_fit", "missing_file", "bad_config", "size"}) {
             assertEquals(1.0, registry.get("tuneloop.inference.adapter.swap.failures").tag("reason", reason)
                     .counter().count(), reason);
         }
-        assertEquals(5.0, registry.get("tuneloop.inference.adapter.generation").gauge().value());
+        assertEquals(7.0, registry.get("tuneloop.inference.adapter.generation").gauge().value());
     }
 
     @Test

@@ -19,6 +19,7 @@ import io.minio.messages.DeleteObject;
 import io.minio.messages.Item;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayInputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -155,6 +156,54 @@ public final class ObjectStore implements AutoCloseable {
         return call("get", uri.toString(), () -> download(uri, target.toAbsolutePath(), dir, expectedSha256));
     }
 
+    /**
+     * The object's content in memory, checked as {@link #get} checks a download (sha256 against
+     * {@code expectedSha256}, or the stored {@code x-amz-meta-sha256} when that is {@code null}); nothing touches the
+     * disk. An object of more than {@code maxBytes} is refused unread.
+     */
+    public byte[] getBytes(ObjectUri uri, String expectedSha256, int maxBytes) throws IOException {
+        requireObject(uri);
+        if (expectedSha256 != null && !Sha256.isHex(expectedSha256)) {
+            throw new IllegalArgumentException("expected sha256 for " + uri + " must be 64 lowercase hex digits, got '"
+                    + expectedSha256 + "'");
+        }
+        return call("get", uri.toString(), () -> {
+            try (GetObjectResponse response = client.getObject(getArgs(uri))) {
+                String length = response.headers().get("Content-Length");
+                long declared = length != null ? Long.parseLong(length) : -1;
+                if (declared > maxBytes) {
+                    throw new StorageException("get", uri.toString(), 1, 0, null, "the object is " + declared
+                            + " bytes, more than the " + maxBytes + " bytes this read allows", null);
+                }
+                byte[] data;
+                if (declared >= 0) { // straight into one array: readNBytes(n) would collect 8 KiB chunks, then copy
+                    data = new byte[(int) declared];
+                    int got = response.readNBytes(data, 0, data.length);
+                    if (got < declared) {
+                        throw new EOFException(uri + ": the response ended after " + got + " of " + declared
+                                + " bytes");
+                    }
+                } else {
+                    data = response.readNBytes(maxBytes);
+                }
+                if (response.read() >= 0) {
+                    throw new StorageException("get", uri.toString(), 1, 0, null, "the object is longer than "
+                            + (declared >= 0 ? "its Content-Length " + declared : maxBytes + " bytes"), null);
+                }
+                String actual = Sha256.of(data);
+                String stored = response.headers().get("x-amz-meta-" + SHA256_METADATA);
+                if (expectedSha256 != null && !expectedSha256.equals(actual)) {
+                    throw new ChecksumMismatchException("get", uri.toString(), "the request", expectedSha256, actual);
+                }
+                if (expectedSha256 == null && stored != null && !stored.equals(actual)) {
+                    throw new ChecksumMismatchException("get", uri.toString(), "stored x-amz-meta-sha256", stored,
+                            actual);
+                }
+                return data;
+            }
+        });
+    }
+
     /** The object's content; the caller closes the stream. Only opening is retried. */
     public InputStream open(ObjectUri uri) throws StorageException {
         requireObject(uri);
@@ -261,7 +310,7 @@ public final class ObjectStore implements AutoCloseable {
                 stored = response.headers().get("x-amz-meta-" + SHA256_METADATA);
             }
             if (expectedSha256 != null && !expectedSha256.equals(actual)) {
-                throw new ChecksumMismatchException("get", uri.toString(), "expected", expectedSha256, actual);
+                throw new ChecksumMismatchException("get", uri.toString(), "the request", expectedSha256, actual);
             }
             if (expectedSha256 == null && stored != null && !stored.equals(actual)) {
                 throw new ChecksumMismatchException("get", uri.toString(), "stored x-amz-meta-sha256", stored, actual);

@@ -114,6 +114,35 @@ class ObjectStoreTest {
     }
 
     @Test
+    void getBytesReadsIntoMemoryWithTheSameChecks() throws Exception {
+        Path file = randomFile("adapter_model.safetensors", 3_000_123, 3);
+        ObjectUri uri = store.uri("runs/in-memory/adapter_model.safetensors");
+        StoredObject stored = store.put(uri, file);
+        assertArrayEquals(Files.readAllBytes(file), store.getBytes(uri, stored.sha256(), 3_000_123));
+        assertArrayEquals(Files.readAllBytes(file), store.getBytes(uri, null, Integer.MAX_VALUE - 8));
+
+        byte[] evil = "evil weights".getBytes(StandardCharsets.UTF_8);
+        rawPut(uri, evil, Map.of("sha256", stored.sha256()));
+        ChecksumMismatchException expected = assertThrows(ChecksumMismatchException.class,
+                () -> store.getBytes(uri, stored.sha256(), 1 << 20));
+        assertEquals(Sha256.of(evil), expected.actualSha256());
+        ChecksumMismatchException storedHash = assertThrows(ChecksumMismatchException.class,
+                () -> store.getBytes(uri, null, 1 << 20));
+        assertTrue(storedHash.getMessage().contains("stored x-amz-meta-sha256"), storedHash.getMessage());
+        assertEquals(List.of(), listFiles(dir), "nothing is written to disk");
+    }
+
+    @Test
+    void getBytesRefusesAnObjectOverItsLimitUnreadAndWithoutRetries() throws IOException {
+        ObjectUri uri = store.uri("runs/in-memory/too-big.bin");
+        store.putBytes(uri, new byte[1001]);
+        StorageException e = assertThrows(StorageException.class, () -> store.getBytes(uri, null, 1000));
+        assertEquals(1, e.attempts());
+        assertTrue(e.getMessage().contains("1001 bytes, more than the 1000 bytes"), e.getMessage());
+        assertEquals(1001, store.getBytes(uri, null, 1001).length);
+    }
+
+    @Test
     void aFailedGetKeepsTheFileThatWasThere() throws Exception {
         ObjectUri uri = store.uri("runs/keep-old/data.bin");
         StoredObject stored = store.putBytes(uri, new byte[] {1, 2, 3});

@@ -79,40 +79,54 @@ public final class LoraAdapter {
                     + " to adapter_model.safetensors (PEFT: save_pretrained(..., safe_serialization=True))");
         }
         LoraConfig config = LoraConfig.read(adapterDir);
+        try (CheckpointTensors tensors = CheckpointTensors.open(adapterDir, "adapter_model")) {
+            return read(lm, adapterDir, config, tensors);
+        }
+    }
+
+    /**
+     * As {@link #read(Qwen2ForCausalLM, Path)} with the weights apart from {@code configDir}, the folder with
+     * {@code adapter_config.json} (the inference service reads {@code adapter_model.safetensors} from object storage
+     * straight into memory). Errors about the weights name {@code tensors}' {@link CheckpointTensors#label label}.
+     */
+    public static LoraWeights read(Qwen2ForCausalLM lm, Path configDir, CheckpointTensors tensors) throws IOException {
+        return read(lm, configDir, LoraConfig.read(configDir), tensors);
+    }
+
+    private static LoraWeights read(Qwen2ForCausalLM lm, Path configDir, LoraConfig config, CheckpointTensors tensors) {
         String base = config.baseModelNameOrPath();
         String loaded = lm.config().nameOrPath();
         if (base != null && loaded != null && !sameModel(base, loaded)) {
-            LOG.warn("adapter {} was trained on base model '{}', but the loaded model is '{}'", adapterDir, base, loaded);
+            LOG.warn("adapter {} was trained on base model '{}', but the loaded model is '{}'", configDir, base, loaded);
         }
+        String where = tensors.source() != null ? configDir.toString() : tensors.label();
         Map<String, LoraWeights.Module> modules = new LinkedHashMap<>();
-        try (CheckpointTensors tensors = CheckpointTensors.open(adapterDir, "adapter_model")) {
-            TreeSet<String> unused = new TreeSet<>(tensors.names());
-            for (Map.Entry<String, LoraLinear> e : lm.projections().entrySet()) {
-                if (!config.targets(e.getKey())) {
-                    continue;
-                }
-                LoraLinear p = e.getValue();
-                int r = config.rankFor(e.getKey());
-                String keyA = PREFIX + e.getKey() + ".lora_A.weight";
-                String keyB = PREFIX + e.getKey() + ".lora_B.weight";
-                check(adapterDir, tensors, keyA, new long[] {r, p.inFeatures()});
-                check(adapterDir, tensors, keyB, new long[] {p.outFeatures(), r});
-                modules.put(e.getKey(), new LoraWeights.Module(r, p.inFeatures(), p.outFeatures(),
-                        (float) config.scalingFor(e.getKey()), tensors.floats(keyA), tensors.floats(keyB)));
-                unused.remove(keyA);
-                unused.remove(keyB);
+        TreeSet<String> unused = new TreeSet<>(tensors.names());
+        for (Map.Entry<String, LoraLinear> e : lm.projections().entrySet()) {
+            if (!config.targets(e.getKey())) {
+                continue;
             }
-            if (modules.isEmpty()) {
-                throw new IllegalArgumentException(adapterDir + ": target_modules " + config.targetModules()
-                        + " match no module of the base model");
-            }
-            if (!unused.isEmpty()) {
-                throw new IllegalArgumentException(adapterDir + ": adapter tensor " + unused.first()
-                        + " does not fit the base model (no such module, or not in target_modules)"
-                        + (unused.size() > 1 ? " (and " + (unused.size() - 1) + " more)" : ""));
-            }
+            LoraLinear p = e.getValue();
+            int r = config.rankFor(e.getKey());
+            String keyA = PREFIX + e.getKey() + ".lora_A.weight";
+            String keyB = PREFIX + e.getKey() + ".lora_B.weight";
+            check(where, tensors, keyA, new long[] {r, p.inFeatures()});
+            check(where, tensors, keyB, new long[] {p.outFeatures(), r});
+            modules.put(e.getKey(), new LoraWeights.Module(r, p.inFeatures(), p.outFeatures(),
+                    (float) config.scalingFor(e.getKey()), tensors.floats(keyA), tensors.floats(keyB)));
+            unused.remove(keyA);
+            unused.remove(keyB);
         }
-        return new LoraWeights(adapterDir, config, modules);
+        if (modules.isEmpty()) {
+            throw new IllegalArgumentException(configDir + ": target_modules " + config.targetModules()
+                    + " match no module of the base model");
+        }
+        if (!unused.isEmpty()) {
+            throw new IllegalArgumentException(where + ": adapter tensor " + unused.first()
+                    + " does not fit the base model (no such module, or not in target_modules)"
+                    + (unused.size() > 1 ? " (and " + (unused.size() - 1) + " more)" : ""));
+        }
+        return new LoraWeights(configDir, config, modules);
     }
 
     /**
@@ -201,7 +215,7 @@ public final class LoraAdapter {
         lm.projections().values().forEach(LoraLinear::unmerge);
     }
 
-    private static void check(Path dir, CheckpointTensors tensors, String key, long[] shape) {
+    private static void check(String dir, CheckpointTensors tensors, String key, long[] shape) {
         if (!tensors.names().contains(key)) {
             throw new IllegalArgumentException(dir + ": adapter lacks tensor " + key + " (expected shape "
                     + Arrays.toString(shape) + ")");

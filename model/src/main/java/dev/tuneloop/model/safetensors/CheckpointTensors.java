@@ -58,10 +58,7 @@ public final class CheckpointTensors implements AutoCloseable {
                     + index.getFileName() + "; it is ambiguous which holds the weights (remove one)");
         }
         if (hasSingle) {
-            SafetensorsFile file = SafetensorsFile.open(single);
-            SortedMap<String, SafetensorsFile> byTensor = new TreeMap<>();
-            file.tensors().keySet().forEach(name -> byTensor.put(name, file));
-            return new CheckpointTensors(single, file.metadata(), byTensor, List.of(file));
+            return of(SafetensorsFile.open(single));
         }
         if (hasIndex) {
             return openSharded(dir, index);
@@ -70,7 +67,14 @@ public final class CheckpointTensors implements AutoCloseable {
                 + single.getFileName() + " and " + index.getFileName() + "; the folder contains " + listing(dir));
     }
 
-    /** The single file, or the index of a sharded checkpoint. */
+    /** The tensors of one file, opened or {@link SafetensorsFile#read read from memory}; closing closes it. */
+    public static CheckpointTensors of(SafetensorsFile file) {
+        SortedMap<String, SafetensorsFile> byTensor = new TreeMap<>();
+        file.tensors().keySet().forEach(name -> byTensor.put(name, file));
+        return new CheckpointTensors(file.path(), file.metadata(), byTensor, List.of(file));
+    }
+
+    /** The single file, or the index of a sharded checkpoint; {@code null} for a file read from memory. */
     public Path source() {
         return source;
     }
@@ -116,13 +120,18 @@ public final class CheckpointTensors implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "CheckpointTensors[" + source + ", " + byTensor.size() + " tensors in " + files.size() + " file(s)]";
+        return "CheckpointTensors[" + label() + ", " + byTensor.size() + " tensors in " + files.size() + " file(s)]";
+    }
+
+    /** What errors call these tensors: the file, the index, or the name of a file read from memory. */
+    public String label() {
+        return source != null ? source.toString() : files.get(0).name();
     }
 
     private SafetensorsFile file(String name) {
         SafetensorsFile f = byTensor.get(name);
         if (f == null) {
-            throw new IllegalArgumentException(source + ": no tensor '" + name + "' (the checkpoint has "
+            throw new IllegalArgumentException(label() + ": no tensor '" + name + "' (the checkpoint has "
                     + byTensor.size() + " tensors)");
         }
         return f;

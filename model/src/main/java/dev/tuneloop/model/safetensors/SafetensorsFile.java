@@ -20,7 +20,8 @@ import java.util.stream.Collectors;
 /**
  * A memory-mapped, validated safetensors file. The header is parsed and checked completely by {@link #open}; tensor
  * data is mapped per tensor (in windows of at most 1 GiB, so files and tensors beyond 2 GiB work) only when read;
- * tensors of at most 64 KiB are read with a plain positional read instead.
+ * tensors of at most 64 KiB are read with a plain positional read instead. {@link #read(String, byte[])} takes the same
+ * format from memory (a file fetched from object storage, never written to disk).
  * Reads are thread-safe. Arrays are Java arrays, so a tensor can have at most {@link #MAX_ELEMENTS} elements.
  *
  * <p>Format: 8-byte little-endian header length N, N bytes of JSON header
@@ -36,17 +37,21 @@ public final class SafetensorsFile implements AutoCloseable {
     /** Tensors up to this size are read with one positional read instead of a mapping. */
     static final int SMALL_TENSOR_BYTES = 1 << 16;
 
-    private final Path path;
-    private final FileChannel channel;
+    private final Path path; // null for a file read from memory
+    private final String name; // the path, or the name given to read(): what errors say
+    private final FileChannel channel; // exactly one of channel and memory
+    private final ByteBuffer memory;
     private final long dataStart;
     private final SafetensorsHeader header;
     private final int windowBytes;
     private final int smallTensorBytes;
 
-    private SafetensorsFile(Path path, FileChannel channel, long dataStart, SafetensorsHeader header, int windowBytes,
-            int smallTensorBytes) {
+    private SafetensorsFile(Path path, String name, FileChannel channel, ByteBuffer memory, long dataStart,
+            SafetensorsHeader header, int windowBytes, int smallTensorBytes) {
         this.path = path;
+        this.name = name;
         this.channel = channel;
+        this.memory = memory;
         this.dataStart = dataStart;
         this.header = header;
         this.windowBytes = windowBytes;
@@ -77,26 +82,7 @@ public final class SafetensorsFile implements AutoCloseable {
         }
         FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
         try {
-            long size = channel.size();
-            if (size < 8) {
-                throw new SafetensorsFormatException(file + " is " + size
-                        + " bytes, too short for a safetensors file (it starts with an 8-byte header length)");
-            }
-            ByteBuffer lengthField = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-            readFully(file, channel, lengthField, 0);
-            long headerLength = lengthField.getLong(0);
-            if (headerLength < 0 || headerLength > SafetensorsHeader.MAX_HEADER_BYTES) {
-                throw new SafetensorsFormatException(file + ": header length " + Long.toUnsignedString(headerLength)
-                        + " bytes exceeds the limit of " + SafetensorsHeader.MAX_HEADER_BYTES + " bytes");
-            }
-            if (headerLength > size - 8) {
-                throw new SafetensorsFormatException(file + ": header length " + headerLength
-                        + " bytes runs past the end of the file (" + size + " bytes, so at most " + (size - 8) + ")");
-            }
-            byte[] json = new byte[(int) headerLength];
-            readFully(file, channel, ByteBuffer.wrap(json), 8);
-            SafetensorsHeader header = SafetensorsHeader.parse(file, json, size - 8 - headerLength);
-            return new SafetensorsFile(file, channel, 8 + headerLength, header, windowBytes, smallTensorBytes);
+            return validate(file, file.toString(), channel, null, channel.size(), windowBytes, smallTensorBytes);
         } catch (IOException | RuntimeException | Error e) {
             try {
                 channel.close();
@@ -107,6 +93,53 @@ public final class SafetensorsFile implements AutoCloseable {
         }
     }
 
+    /**
+     * The safetensors file {@code data}, validated as by {@link #open(Path)}; {@code name} (such as the object's URI)
+     * names it in errors. The array is not copied: the caller leaves it unchanged.
+     *
+     * @throws SafetensorsFormatException if the bytes break the format (the message names {@code name} and the field)
+     */
+    public static SafetensorsFile read(String name, byte[] data) throws SafetensorsFormatException {
+        ByteBuffer memory = ByteBuffer.wrap(data).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        try {
+            return validate(null, name, null, memory, data.length, DEFAULT_WINDOW_BYTES, SMALL_TENSOR_BYTES);
+        } catch (SafetensorsFormatException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new AssertionError("memory reads throw no other IOException", e);
+        }
+    }
+
+    private static SafetensorsFile validate(Path path, String name, FileChannel channel, ByteBuffer memory, long size,
+            int windowBytes, int smallTensorBytes) throws IOException {
+        if (size < 8) {
+            throw new SafetensorsFormatException(name + " is " + size
+                    + " bytes, too short for a safetensors file (it starts with an 8-byte header length)");
+        }
+        ByteBuffer lengthField = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        readFully(name, channel, memory, lengthField, 0);
+        long headerLength = lengthField.getLong(0);
+        if (headerLength < 0 || headerLength > SafetensorsHeader.MAX_HEADER_BYTES) {
+            throw new SafetensorsFormatException(name + ": header length " + Long.toUnsignedString(headerLength)
+                    + " bytes exceeds the limit of " + SafetensorsHeader.MAX_HEADER_BYTES + " bytes");
+        }
+        if (headerLength > size - 8) {
+            throw new SafetensorsFormatException(name + ": header length " + headerLength
+                    + " bytes runs past the end of the file (" + size + " bytes, so at most " + (size - 8) + ")");
+        }
+        byte[] json = new byte[(int) headerLength];
+        readFully(name, channel, memory, ByteBuffer.wrap(json), 8);
+        SafetensorsHeader header = SafetensorsHeader.parse(name, json, size - 8 - headerLength);
+        return new SafetensorsFile(path, name, channel, memory, 8 + headerLength, header, windowBytes,
+                smallTensorBytes);
+    }
+
+    /** What errors call this file: its path, or the name given to {@link #read(String, byte[])}. */
+    public String name() {
+        return name;
+    }
+
+    /** The file, or {@code null} for one {@link #read(String, byte[]) read from memory}. */
     public Path path() {
         return path;
     }
@@ -129,7 +162,7 @@ public final class SafetensorsFile implements AutoCloseable {
     public TensorInfo info(String name) {
         TensorInfo t = header.tensors().get(name);
         if (t == null) {
-            throw new IllegalArgumentException(path + ": no tensor '" + name + "' (the file has "
+            throw new IllegalArgumentException(this.name + ": no tensor '" + name + "' (the file has "
                     + header.tensors().size() + " tensors" + sample() + ")");
         }
         return t;
@@ -144,7 +177,7 @@ public final class SafetensorsFile implements AutoCloseable {
     public float[] floats(String name) {
         TensorInfo t = info(name);
         if (!t.dtype().isFloatingPoint()) {
-            throw new IllegalArgumentException(path + ": tensor '" + name + "' has integer dtype " + t.dtype()
+            throw new IllegalArgumentException(this.name + ": tensor '" + name + "' has integer dtype " + t.dtype()
                     + "; floats() reads F64, F32, F16 and BF16 (use longs())");
         }
         float[] out = new float[arrayLength(t)];
@@ -182,7 +215,7 @@ public final class SafetensorsFile implements AutoCloseable {
     public long[] longs(String name) {
         TensorInfo t = info(name);
         if (t.dtype().isFloatingPoint()) {
-            throw new IllegalArgumentException(path + ": tensor '" + name + "' has floating-point dtype " + t.dtype()
+            throw new IllegalArgumentException(this.name + ": tensor '" + name + "' has floating-point dtype " + t.dtype()
                     + "; longs() reads I64, I32, I16, I8, U8 and BOOL (use floats())");
         }
         long[] out = new long[arrayLength(t)];
@@ -222,22 +255,25 @@ public final class SafetensorsFile implements AutoCloseable {
 
     @Override
     public void close() {
+        if (channel == null) {
+            return;
+        }
         try {
             channel.close();
         } catch (IOException e) {
-            throw new UncheckedIOException(path + ": closing failed: " + e.getMessage(), e);
+            throw new UncheckedIOException(name + ": closing failed: " + e.getMessage(), e);
         }
     }
 
     @Override
     public String toString() {
-        return "SafetensorsFile[" + path + ", " + header.tensors().size() + " tensors]";
+        return "SafetensorsFile[" + name + ", " + header.tensors().size() + " tensors]";
     }
 
     private int arrayLength(TensorInfo t) {
         long n = t.numel();
         if (n > MAX_ELEMENTS) {
-            throw new IllegalArgumentException(path + ": tensor '" + t.name() + "' " + t.dtype() + " "
+            throw new IllegalArgumentException(name + ": tensor '" + t.name() + "' " + t.dtype() + " "
                     + t.shapeString() + " has " + n + " elements, more than a Java array holds (" + MAX_ELEMENTS + ")");
         }
         return (int) n;
@@ -250,16 +286,20 @@ public final class SafetensorsFile implements AutoCloseable {
     private void forEachWindow(TensorInfo t, ObjIntConsumer<ByteBuffer> decode) {
         long size = t.byteSize();
         int elementBytes = t.dtype().bytes();
+        if (memory != null) { // validated: the data section holds every tensor, and it is below 2 GiB
+            decode.accept(memory.slice((int) (dataStart + t.begin()), (int) size).order(ByteOrder.LITTLE_ENDIAN), 0);
+            return;
+        }
         try {
             long fileSize = channel.size();
             if (dataStart + t.end() > fileSize) {
-                throw new SafetensorsFormatException(path + ": tensor '" + t.name() + "' ends at byte "
+                throw new SafetensorsFormatException(name + ": tensor '" + t.name() + "' ends at byte "
                         + (dataStart + t.end()) + " but the file is now " + fileSize + " bytes (changed since open)");
             }
             if (size <= smallTensorBytes) {
                 // A small read costs less than a mapping, and mappings are only released by the garbage collector.
                 ByteBuffer heap = ByteBuffer.allocate((int) size).order(ByteOrder.LITTLE_ENDIAN);
-                readFully(path, channel, heap, dataStart + t.begin());
+                readFully(name, channel, null, heap, dataStart + t.begin());
                 decode.accept(heap.flip(), 0);
                 return;
             }
@@ -272,9 +312,9 @@ public final class SafetensorsFile implements AutoCloseable {
         } catch (SafetensorsFormatException e) {
             throw new UncheckedIOException(e.getMessage(), e); // already names the file and tensor
         } catch (ClosedChannelException e) {
-            throw new IllegalStateException(path + " is closed; cannot read tensor '" + t.name() + "'", e);
+            throw new IllegalStateException(name + " is closed; cannot read tensor '" + t.name() + "'", e);
         } catch (IOException e) {
-            throw new UncheckedIOException(path + ": reading tensor '" + t.name() + "' failed: " + e.getMessage(), e);
+            throw new UncheckedIOException(name + ": reading tensor '" + t.name() + "' failed: " + e.getMessage(), e);
         }
     }
 
@@ -285,7 +325,12 @@ public final class SafetensorsFile implements AutoCloseable {
         return ", e.g. " + header.tensors().keySet().stream().limit(5).collect(Collectors.joining(", "));
     }
 
-    private static void readFully(Path file, FileChannel channel, ByteBuffer dst, long position) throws IOException {
+    private static void readFully(String file, FileChannel channel, ByteBuffer memory, ByteBuffer dst, long position)
+            throws IOException {
+        if (memory != null) {
+            dst.put(memory.slice((int) position, dst.remaining()));
+            return;
+        }
         long pos = position;
         while (dst.hasRemaining()) {
             int n = channel.read(dst, pos);

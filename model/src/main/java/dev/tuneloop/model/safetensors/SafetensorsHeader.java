@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -40,7 +39,7 @@ record SafetensorsHeader(SortedMap<String, String> metadata, SortedMap<String, T
      * bytes: known dtype, non-negative shape, offsets matching numel * dtype size, and tensors covering the data
      * section exactly (sorted by offset: no overlap, no hole, nothing after the last one).
      */
-    static SafetensorsHeader parse(Path file, byte[] json, long dataLength) throws SafetensorsFormatException {
+    static SafetensorsHeader parse(String file, byte[] json, long dataLength) throws SafetensorsFormatException {
         JsonNode root;
         try {
             root = JSON.readTree(json);
@@ -70,7 +69,7 @@ record SafetensorsHeader(SortedMap<String, String> metadata, SortedMap<String, T
                 Collections.unmodifiableSortedMap(tensors));
     }
 
-    private static SortedMap<String, String> stringMap(Path file, JsonNode node) throws SafetensorsFormatException {
+    private static SortedMap<String, String> stringMap(String file, JsonNode node) throws SafetensorsFormatException {
         if (!node.isObject()) {
             throw new SafetensorsFormatException(file + ": " + METADATA_KEY + " must be an object of strings, got "
                     + node.getNodeType().toString().toLowerCase() + " " + abbreviate(node));
@@ -86,7 +85,7 @@ record SafetensorsHeader(SortedMap<String, String> metadata, SortedMap<String, T
         return map;
     }
 
-    private static TensorInfo entry(Path file, String name, JsonNode node) throws SafetensorsFormatException {
+    private static TensorInfo entry(String file, String name, JsonNode node) throws SafetensorsFormatException {
         String where = file + ": tensor '" + name + "'";
         if (!node.isObject()) {
             throw new SafetensorsFormatException(where + " must be an object with dtype, shape and data_offsets, got "
@@ -164,7 +163,7 @@ record SafetensorsHeader(SortedMap<String, String> metadata, SortedMap<String, T
         return out;
     }
 
-    private static void checkCoverage(Path file, Collection<TensorInfo> infos, long dataLength)
+    private static void checkCoverage(String file, Collection<TensorInfo> infos, long dataLength)
             throws SafetensorsFormatException {
         List<TensorInfo> sorted = new ArrayList<>(infos);
         sorted.sort(Comparator.comparingLong(TensorInfo::begin).thenComparingLong(TensorInfo::end)

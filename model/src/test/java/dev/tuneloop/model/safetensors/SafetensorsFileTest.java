@@ -2,6 +2,7 @@ package dev.tuneloop.model.safetensors;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -133,14 +134,22 @@ class SafetensorsFileTest {
     void smallMappingWindowsReadTheSameValues() throws Exception {
         Path file = Shared.tinyGolden().resolve("golden.safetensors");
         try (SafetensorsFile whole = SafetensorsFile.open(file);
-                SafetensorsFile windowed = SafetensorsFile.open(file, 24, 0)) {
+                SafetensorsFile windowed = SafetensorsFile.open(file, 24, 0);
+                SafetensorsFile inMemory = SafetensorsFile.read("golden", java.nio.file.Files.readAllBytes(file))) {
+            assertEquals(whole.tensors(), inMemory.tensors());
+            assertEquals(whole.metadata(), inMemory.metadata());
             for (TensorInfo t : whole.tensors().values()) {
                 if (t.dtype().isFloatingPoint()) {
                     assertArrayEquals(whole.floats(t.name()), windowed.floats(t.name()), t.name());
+                    assertArrayEquals(whole.floats(t.name()), inMemory.floats(t.name()), t.name());
                 } else {
                     assertArrayEquals(whole.longs(t.name()), windowed.longs(t.name()), t.name());
+                    assertArrayEquals(whole.longs(t.name()), inMemory.longs(t.name()), t.name());
                 }
             }
+            assertNull(inMemory.path());
+            var e = assertThrows(IllegalArgumentException.class, () -> inMemory.floats("no.such.tensor"));
+            assertTrue(e.getMessage().startsWith("golden: no tensor 'no.such.tensor'"), e.getMessage());
         }
     }
 
@@ -164,7 +173,8 @@ class SafetensorsFileTest {
         ByteBuffer file = ByteBuffer.allocate(8 + json.length + data.capacity()).order(ByteOrder.LITTLE_ENDIAN);
         file.putLong(json.length).put(json).put(data.array());
         Path path = java.nio.file.Files.write(dir.resolve("dtypes.safetensors"), file.array());
-        for (SafetensorsFile f : new SafetensorsFile[] {SafetensorsFile.open(path), SafetensorsFile.open(path, 8, 0)}) {
+        for (SafetensorsFile f : new SafetensorsFile[] {SafetensorsFile.open(path), SafetensorsFile.open(path, 8, 0),
+            SafetensorsFile.read("dtypes", file.array())}) {
             try (f) {
                 assertArrayEquals(new float[] {1.5f, Float.NEGATIVE_INFINITY, 0.1f}, f.floats("f64"));
                 assertArrayEquals(new long[] {-5, Integer.MAX_VALUE}, f.longs("i32"));

@@ -148,7 +148,9 @@ class SafetensorsValidationTest {
         Path missing = dir.resolve("nope.safetensors");
         var e = assertThrows(NoSuchFileException.class, () -> SafetensorsFile.open(missing));
         assertTrue(e.getMessage().contains(missing.toString()), e.getMessage());
-        expectError(Files.createDirectory(dir.resolve("d.safetensors")), "is a directory");
+        Path folder = Files.createDirectory(dir.resolve("d.safetensors"));
+        var d = assertThrows(SafetensorsFormatException.class, () -> SafetensorsFile.open(folder));
+        assertTrue(d.getMessage().contains(folder + " is a directory"), d.getMessage());
     }
 
     static String t(String name, String dtype, long n, long begin, long end) {
@@ -183,12 +185,18 @@ class SafetensorsValidationTest {
         return Files.write(dir.resolve("crafted-" + (counter++) + ".safetensors"), bytes);
     }
 
-    private static void expectError(Path file, String... fragments) {
+    /** The same error from the file and from its bytes read in memory (named as an object URI would be). */
+    private static void expectError(Path file, String... fragments) throws Exception {
         var e = assertThrows(SafetensorsFormatException.class, () -> SafetensorsFile.open(file).close());
-        String m = e.getMessage();
-        assertTrue(m.contains(file.toString()), "message names the file: " + m);
-        for (String f : fragments) {
-            assertTrue(m.contains(f), "message should contain «" + f + "»: " + m);
+        String name = "s3://bucket/" + file.getFileName();
+        byte[] bytes = Files.readAllBytes(file);
+        var inMemory = assertThrows(SafetensorsFormatException.class, () -> SafetensorsFile.read(name, bytes).close());
+        assertTrue(e.getMessage().contains(file.toString()), "message names the file: " + e.getMessage());
+        assertTrue(inMemory.getMessage().contains(name), "message names the object: " + inMemory.getMessage());
+        for (String m : new String[] {e.getMessage(), inMemory.getMessage()}) {
+            for (String f : fragments) {
+                assertTrue(m.contains(f), "message should contain «" + f + "»: " + m);
+            }
         }
     }
 }
