@@ -5,13 +5,11 @@ import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tuneloop.contracts.AdapterPromoted;
 import dev.tuneloop.contracts.StoredObject;
 import dev.tuneloop.inference.AdapterFetcher;
 import dev.tuneloop.inference.Batcher;
 import dev.tuneloop.inference.CandidateCache;
 import dev.tuneloop.inference.PromotionFollower;
-import dev.tuneloop.inference.ServedAdapter;
 import dev.tuneloop.model.generate.Sampling;
 import dev.tuneloop.model.lora.LoraAdapter;
 import dev.tuneloop.model.lora.LoraConfig;
@@ -28,7 +26,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -40,7 +37,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -49,13 +45,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * config's shapes, adapters fetched from a real S3 server (S3Proxy, in memory) as the service fetches them. HTTP,
  * JSON, tokenisation and Kafka's delivery are left out (prompts are random ids; a promotion counts from its receipt).
  * Workload (docs/benchmarks.md): 64-token prompts, 128 forced new tokens (EOS ignored), tokens/s = completion tokens
- * ÷ wall time, 1 client and 8 concurrent clients; a SQuAD-shaped row; swap time (cold, and with the candidate
- * prepared in advance by {@link CandidateCache}) and RSS around a swap.
+ * ÷ wall time, 1 client and 8 concurrent clients; a SQuAD-shaped row; swap time (cold, a rollback to the adapter
+ * kept from before, and a candidate prepared in advance by {@link CandidateCache}; measured by {@link SwapProbe}) and
+ * RSS around a swap.
  */
 final class ServeBench {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long SEED = 4321;
-    private static final String SERVED = "qwen-squad";
 
     /** Sizes of one run: the protocol, or a smoke run on the tiny config. */
     record Workload(int prompt, int newTokens, int oneClientRequests, int perClientRequests, int squadPrompt,
@@ -74,9 +70,6 @@ final class ServeBench {
             return percentile(latencies, 95);
         }
     }
-
-    /** One swap: receipt → snapshot prepared (download + verify + read) → first response by it; RSS around it. */
-    record Swap(double preparedMs, double firstResponseMs, long rssBefore, long rssPeak) {}
 
     private ServeBench() {}
 
@@ -124,9 +117,9 @@ final class ServeBench {
                     work.resolve("fetch"), lm, 1L << 30,
                     Clock.systemUTC());
             CandidateCache candidates = new CandidateCache(fetcher, new CandidateCache.Settings(true, 2), registry);
-            PromotionFollower follower = new PromotionFollower(SERVED, fetcher, candidates, registry,
+            PromotionFollower follower = new PromotionFollower(SwapProbe.SERVED, fetcher, candidates, registry,
                     Clock.systemUTC());
-            offer(follower, adapters.get(0), 1);
+            SwapProbe.offer(follower, adapters.get(0), 1);
             System.out.printf("adapter: %.1f MB of LoRA arrays (%d modules)%n",
                     follower.current().weights().bytes() / 1e6, follower.current().weights().modules().size());
 
@@ -145,48 +138,67 @@ final class ServeBench {
             Phase squadMany = run(batcher, follower, clients, 1, w.squadPrompt(), w.squadNew(), random, config);
             report("SQuAD-shaped, " + clients + " clients", squadMany, w.squadPrompt(), w.squadNew());
 
-            // Swaps with the smallest request (1-token prompt, 1 new token: the swap itself plus one minimal forward
-            // pass) — the headline — then with an 8-token prompt (the probe of the earlier runs, for comparison).
-            List<Swap> swaps = new ArrayList<>();
-            List<Swap> swaps8 = new ArrayList<>();
+            // Cold swaps (files never prepared: each promotion lists a fresh copy) with the smallest request (1-token
+            // prompt, 1 new token: the swap itself plus one minimal forward pass) — the headline — then with an
+            // 8-token prompt (the probe of the earlier runs, for comparison).
+            List<SwapProbe.Swap> swaps = new ArrayList<>();
+            List<SwapProbe.Swap> swaps8 = new ArrayList<>();
             long generation = 2;
-            for (int i = 0; i < w.swaps(); i++) {
-                swaps.add(swap(batcher, follower, adapters.get((int) (generation + 1) % 2), generation++, 1, random,
-                        config));
+            Map<String, StoredObject> served = adapters.get(0);
+            Map<String, StoredObject> before = null;
+            for (int i = 0; i < 2 * w.swaps(); i++) {
+                Map<String, StoredObject> files = upload(store, work.resolve("adapter-" + (generation + 1) % 2),
+                        "cold-" + generation);
+                (i < w.swaps() ? swaps : swaps8).add(SwapProbe.swap(batcher, follower, files, generation++,
+                        i < w.swaps() ? 1 : 8, random, config));
+                before = served;
+                served = files;
             }
+            if (registry.get("tuneloop.inference.prefetch.hits").counter().count() != 0) {
+                throw new IllegalStateException("a cold swap was served from an adapter prepared in advance");
+            }
+            // Rollbacks: back to the adapter served before, which the service keeps prepared.
+            List<SwapProbe.Swap> rollbacks = new ArrayList<>();
             for (int i = 0; i < w.swaps(); i++) {
-                swaps8.add(swap(batcher, follower, adapters.get((int) (generation + 1) % 2), generation++, 8, random,
-                        config));
+                rollbacks.add(SwapProbe.swap(batcher, follower, before, generation++, 1, random, config));
+                Map<String, StoredObject> back = before;
+                before = served;
+                served = back;
             }
             // Prefetched swaps: the candidate is handed over (as a CheckpointEvaluated would) and prepared before
             // its promotion is received.
-            List<Swap> prefetched = new ArrayList<>();
+            List<SwapProbe.Swap> prefetched = new ArrayList<>();
             for (int i = 0; i < w.swaps(); i++) {
                 Map<String, StoredObject> files = adapters.get((int) (generation + 1) % 2);
-                prefetch(follower, files, generation);
-                prefetched.add(swap(batcher, follower, files, generation++, 1, random, config));
+                SwapProbe.prefetch(follower, files, generation);
+                prefetched.add(SwapProbe.swap(batcher, follower, files, generation++, 1, random, config));
             }
             double hits = registry.get("tuneloop.inference.prefetch.hits").counter().count();
-            if (hits != prefetched.size()) {
-                throw new IllegalStateException(prefetched.size() + " prefetched swaps, but " + hits
-                        + " promotions were served from a prepared candidate");
+            if (hits != rollbacks.size() + prefetched.size()) {
+                throw new IllegalStateException(rollbacks.size() + " rollbacks and " + prefetched.size()
+                        + " prefetched swaps, but " + hits + " promotions were served from a prepared adapter");
             }
             candidates.close();
-            double[] totalPrefetched = prefetched.stream().mapToDouble(Swap::firstResponseMs).toArray();
-            double[] total = swaps.stream().mapToDouble(Swap::firstResponseMs).toArray();
-            double[] total8 = swaps8.stream().mapToDouble(Swap::firstResponseMs).toArray();
-            List<Swap> all = new ArrayList<>(swaps);
+            double[] totalPrefetched = prefetched.stream().mapToDouble(SwapProbe.Swap::firstResponseMs).toArray();
+            double[] total = swaps.stream().mapToDouble(SwapProbe.Swap::firstResponseMs).toArray();
+            double[] total8 = swaps8.stream().mapToDouble(SwapProbe.Swap::firstResponseMs).toArray();
+            double[] totalRollback = rollbacks.stream().mapToDouble(SwapProbe.Swap::firstResponseMs).toArray();
+            List<SwapProbe.Swap> all = new ArrayList<>(swaps);
             all.addAll(swaps8);
+            all.addAll(rollbacks);
             all.addAll(prefetched);
-            double[] prepared = swaps.stream().mapToDouble(Swap::preparedMs).toArray();
+            double[] prepared = swaps.stream().mapToDouble(SwapProbe.Swap::preparedMs).toArray();
             double rssRatio = all.stream().mapToDouble(s -> (double) s.rssPeak() / s.rssBefore()).max().orElse(0);
-            long rssSteady = all.stream().mapToLong(Swap::rssBefore).max().orElse(0);
-            long rssPeak = all.stream().mapToLong(Swap::rssPeak).max().orElse(0);
+            long rssSteady = all.stream().mapToLong(SwapProbe.Swap::rssBefore).max().orElse(0);
+            long rssPeak = all.stream().mapToLong(SwapProbe.Swap::rssPeak).max().orElse(0);
             System.out.printf("swap (receipt -> first response by the new adapter), 1-token probes: median %.0f ms, max"
                     + " %.0f ms over %d swaps (target < 300 ms)%n", percentile(total, 50),
                     Arrays.stream(total).max().orElse(0), swaps.size());
             System.out.printf("swap, 8-token probes: median %.0f ms, max %.0f ms over %d swaps%n",
                     percentile(total8, 50), Arrays.stream(total8).max().orElse(0), swaps8.size());
+            System.out.printf("swap, rollback to the previous adapter (kept prepared), 1-token probes: median %.0f ms, max"
+                    + " %.0f ms over %d swaps%n", percentile(totalRollback, 50),
+                    Arrays.stream(totalRollback).max().orElse(0), rollbacks.size());
             System.out.printf("swap, prefetched candidate, 1-token probes: median %.0f ms, max %.0f ms over %d swaps"
                     + " (target < 300 ms)%n", percentile(totalPrefetched, 50),
                     Arrays.stream(totalPrefetched).max().orElse(0), prefetched.size());
@@ -218,6 +230,7 @@ final class ServeBench {
             result.put("swap_ms_p50", round(percentile(total, 50)));
             result.put("swap_ms_max", round(Arrays.stream(total).max().orElse(0)));
             result.put("swap_8_token_probe_ms_p50", round(percentile(total8, 50)));
+            result.put("swap_rollback_ms_p50", round(percentile(totalRollback, 50)));
             result.put("swap_prefetched_ms_p50", round(percentile(totalPrefetched, 50)));
             result.put("swap_prepared_ms_p50", round(percentile(prepared, 50)));
             result.put("rss_steady_mb", round(rssSteady / 1e6));
@@ -272,90 +285,22 @@ final class ServeBench {
         return new Phase(latencies, tokens.get() / ((System.nanoTime() - start) / 1e9));
     }
 
-    /**
-     * A probe client sends requests for 1 new token after a {@code probeTokens}-token prompt, each bound to the
-     * served snapshot, one after the other, while a promotion of generation
-     * {@code generation} is received and handed to the follower, as the promotions consumer does; the swap ends
-     * with the first probe answered by the new snapshot. RSS is sampled every 2 ms from a second before.
-     */
-    private static Swap swap(Batcher batcher, PromotionFollower follower, Map<String, StoredObject> files,
-            long generation, int probeTokens, SplittableRandom random, Qwen2Config config) throws Exception {
-        long[] probe = random.longs(probeTokens, 0, config.vocabSize()).toArray();
-        AtomicBoolean stop = new AtomicBoolean();
-        AtomicLong rssPeak = new AtomicLong();
-        AtomicLong firstNew = new AtomicLong();
-        ServedAdapter old = follower.current();
-        ExecutorService threads = Executors.newFixedThreadPool(2);
-        try {
-            Future<?> sampler = threads.submit(() -> {
-                while (!stop.get()) {
-                    rssPeak.accumulateAndGet(rssBytes(), Math::max);
-                    Thread.sleep(2);
-                }
-                return null;
-            });
-            Future<?> prober = threads.submit(() -> {
-                while (firstNew.get() == 0) {
-                    ServedAdapter bound = follower.current();
-                    batcher.submit(probe, 1, Sampling.GREEDY, bound, null).result().get();
-                    if (bound != old) {
-                        firstNew.set(System.nanoTime());
-                    }
-                }
-                return null;
-            });
-            Thread.sleep(1000);
-            long rssBefore = rssPeak.getAndSet(0);
-            long received = System.nanoTime();
-            offer(follower, files, generation);
-            long prepared = System.nanoTime();
-            prober.get(10, TimeUnit.MINUTES);
-            stop.set(true);
-            sampler.get();
-            return new Swap((prepared - received) / 1e6, (firstNew.get() - received) / 1e6, rssBefore, rssPeak.get());
-        } finally {
-            stop.set(true);
-            threads.shutdownNow();
-        }
-    }
-
-    /** Hands {@code files} over as an evaluated candidate and waits until it is prepared. */
-    private static void prefetch(PromotionFollower follower, Map<String, StoredObject> files, long generation)
-            throws InterruptedException {
-        if (!follower.considerCandidate("bench-run", "checkpoint-" + generation, files, 99.0, "0".repeat(64))) {
-            throw new IllegalStateException("the candidate of generation " + generation + " was not prepared");
-        }
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
-        while (!follower.candidates().isPrepared(files)) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("the candidate of generation " + generation
-                        + " is not prepared after 5 minutes");
-            }
-            Thread.sleep(5);
-        }
-    }
-
-    private static void offer(PromotionFollower follower, Map<String, StoredObject> files, long generation) {
-        AdapterPromoted promotion = new AdapterPromoted(SERVED, generation, "checkpoint-" + generation, files, 50.0,
-                "0".repeat(64), false, Instant.now());
-        PromotionFollower.Outcome outcome = follower.offer("bench-run", promotion);
-        if (outcome != PromotionFollower.Outcome.SWAPPED) {
-            throw new IllegalStateException("promotion of generation " + generation + " was not served: " + outcome
-                    + (follower.lastRefusal() != null ? " (" + follower.lastRefusal().message() + ")" : ""));
-        }
-    }
-
-    /** A fresh adapter of {@code lora} saved and uploaded under {@code s3://tuneloop/bench/<n>/}. */
+    /** A fresh adapter of {@code lora} saved in {@code dir} and uploaded under {@code s3://tuneloop/bench/<n>/}. */
     private static Map<String, StoredObject> uploadAdapter(Qwen2ForCausalLM lm, LoraConfig lora, ObjectStore store,
             Path dir, int n) throws IOException {
         LoraAdapter.initialize(lm, lora, SEED + n);
         LoraAdapter.save(lm, lora, dir);
         LoraAdapter.detach(lm);
+        return upload(store, dir, String.valueOf(n));
+    }
+
+    /** The files of {@code dir} uploaded under {@code s3://tuneloop/bench/<prefix>/}. */
+    private static Map<String, StoredObject> upload(ObjectStore store, Path dir, String prefix) throws IOException {
         Map<String, StoredObject> files = new TreeMap<>();
         try (var list = Files.list(dir)) {
             for (Path file : list.toList()) {
                 String name = file.getFileName().toString();
-                files.put(name, store.put(ObjectUri.parse("s3://tuneloop/bench/" + n + "/" + name), file));
+                files.put(name, store.put(ObjectUri.parse("s3://tuneloop/bench/" + prefix + "/" + name), file));
             }
         }
         return files;
@@ -373,16 +318,6 @@ final class ServeBench {
         Arrays.sort(s);
         int rank = (int) Math.ceil(p / 100 * s.length);
         return s[Math.max(0, Math.min(s.length - 1, rank - 1))];
-    }
-
-    /** VmRSS of this process, bytes. */
-    private static long rssBytes() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith("VmRSS:")) {
-                return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-            }
-        }
-        throw new IOException("/proc/self/status has no VmRSS line");
     }
 
     private static double round(double v) {

@@ -38,8 +38,8 @@ class BenchCommandTest {
         assertEquals(List.of("one_client_tokens_per_s", "one_client_p50_s", "one_client_p95_s", "clients",
                 "clients_tokens_per_s", "clients_p50_s", "clients_p95_s", "speedup", "squad_one_client_p50_s",
                 "squad_clients_p50_s", "squad_clients_tokens_per_s", "swap_ms_p50", "swap_ms_max",
-                "swap_8_token_probe_ms_p50", "swap_prefetched_ms_p50", "swap_prepared_ms_p50", "rss_steady_mb",
-                "rss_swap_peak_mb", "rss_swap_ratio", "load_average_start", "load_average_end"), keys);
+                "swap_8_token_probe_ms_p50", "swap_rollback_ms_p50", "swap_prefetched_ms_p50", "swap_prepared_ms_p50",
+                "rss_steady_mb", "rss_swap_peak_mb", "rss_swap_ratio", "load_average_start", "load_average_end"), keys);
         for (String key : keys.subList(0, keys.size() - 2)) {
             JsonNode v = summary.get(key);
             assertTrue(v.isNumber() && v.asDouble() > 0 && Double.isFinite(v.asDouble()), key + " = " + v);

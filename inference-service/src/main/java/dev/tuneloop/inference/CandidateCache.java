@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * promotion) on one background thread. At most {@code maxCandidates} are kept (the oldest is evicted), keyed by the
  * exact files map (every file's URI, sha256 and size): a promotion of exactly those files takes its candidate out of
  * the cache, waiting for it if its preparation is still running. A candidate that failed is dropped (the promotion
- * then takes the cold path and is refused or served as before). Thread-safe.
+ * then takes the cold path and is refused or served as before). Besides the candidates, the adapter served before the
+ * current one stays prepared ({@link #keepPrevious}), so a rollback to it needs no download either. Thread-safe.
  */
 public final class CandidateCache implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(CandidateCache.class);
@@ -42,6 +43,7 @@ public final class CandidateCache implements AutoCloseable {
     private final Settings settings;
     private final ExecutorService preparer;
     private final LinkedHashMap<Map<String, StoredObject>, Candidate> candidates = new LinkedHashMap<>();
+    private Prepared previous; // the adapter served before the current one, for a rollback
     private final Counter preparedCount;
     private final Counter failures;
     private final Counter hits;
@@ -134,8 +136,19 @@ public final class CandidateCache implements AutoCloseable {
     }
 
     /**
-     * Takes the candidate of exactly {@code files} out of the cache, waiting while it is being prepared; counts a hit,
-     * or a miss when there is none or its preparation failed.
+     * Holds {@code adapter}, just swapped out, in place of the one held before it (not counted in
+     * {@code max-candidates}: one more adapter's host arrays); nothing when prefetching is disabled.
+     */
+    public synchronized void keepPrevious(Prepared adapter) {
+        if (settings.enabled()) {
+            previous = adapter;
+        }
+    }
+
+    /**
+     * Takes the candidate of exactly {@code files} out of the cache, waiting while it is being prepared, or else the
+     * previous adapter if it has exactly these files; counts a hit, or a miss when there is none or its preparation
+     * failed.
      *
      * @return the prepared adapter, or {@code null}: prepare it on receipt
      */
@@ -146,6 +159,13 @@ public final class CandidateCache implements AutoCloseable {
         Candidate candidate;
         synchronized (this) {
             candidate = candidates.remove(files);
+            if (candidate == null && previous != null && previous.files().equals(files)) {
+                Prepared kept = previous;
+                previous = null;
+                hits.increment();
+                LOG.info("prefetch: {}/{} was served before and kept prepared", kept.runId(), kept.checkpoint());
+                return kept;
+            }
         }
         if (candidate == null) {
             misses.increment();
@@ -179,6 +199,11 @@ public final class CandidateCache implements AutoCloseable {
 
     public synchronized int size() {
         return candidates.size();
+    }
+
+    /** Whether the adapter served before the current one is held for a rollback. */
+    public synchronized boolean holdsPrevious() {
+        return previous != null;
     }
 
     @Override

@@ -122,6 +122,10 @@ public final class PromotionFollower {
             return Outcome.REFUSED;
         }
         ServedAdapter previous = current.getAndSet(next);
+        if (previous != null && !previous.isBase()) { // kept prepared: a rollback to it needs no download
+            candidates.keepPrevious(new AdapterFetcher.Prepared(previous.runId(), previous.promotion().checkpoint(),
+                    previous.promotion().files(), previous.weights(), previous.prompt()));
+        }
         swaps.increment();
         LOG.info("now serving {} as {} (was {})", next.describe(), servedModel,
                 previous == null ? "the base model" : previous.describe());

@@ -10,6 +10,7 @@ import dev.tuneloop.contracts.AdapterPromoted;
 import dev.tuneloop.contracts.StoredObject;
 import dev.tuneloop.inference.PromotionFollower.Outcome;
 import dev.tuneloop.model.generate.QaModel;
+import dev.tuneloop.model.text.PromptMode;
 import dev.tuneloop.storage.ObjectStore;
 import dev.tuneloop.storage.ObjectUri;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -196,12 +197,41 @@ class CandidateCacheTest {
     }
 
     @Test
+    void theAdapterServedBeforeStaysPreparedForARollback() throws Exception {
+        PromotionFollower follower = follower(true, 1, null);
+        Map<String, StoredObject> a = upload(TestModels.get().adapterA(), "s3://tuneloop/runs/k/c1/");
+        Map<String, StoredObject> b = upload(TestModels.get().adapterB(), "s3://tuneloop/runs/k/c2/");
+        assertEquals(Outcome.SWAPPED, follower.offer("k", promotion(1, a)));
+        assertFalse(cache.holdsPrevious(), "the base model served before: nothing to keep");
+        assertEquals(Outcome.SWAPPED, follower.offer("k", promotion(2, b)));
+        assertTrue(cache.holdsPrevious());
+        assertEquals(0, cache.size(), "kept apart from the candidates (max-candidates untouched)");
+
+        delete(a);
+        assertEquals(Outcome.SWAPPED, follower.offer("k", promotion(3, a)), "rolled back with A's objects deleted");
+        assertEquals("checkpoint-3", follower.current().promotion().checkpoint());
+        assertEquals(a, follower.current().promotion().files());
+        assertEquals(PromptMode.CONTEXT, follower.current().prompt().mode(), "A's prompt, not B's");
+        assertEquals(1.0, count("tuneloop.inference.prefetch.hits"));
+        assertTrue(cache.holdsPrevious(), "now B is kept");
+
+        delete(b);
+        assertEquals(Outcome.SWAPPED, follower.offer("k", promotion(4, b)), "and forward again without B's objects");
+        assertEquals(PromptMode.QUESTION_ONLY, follower.current().prompt().mode());
+        assertEquals(2.0, count("tuneloop.inference.prefetch.hits"));
+        assertEquals(2.0, count("tuneloop.inference.prefetch.misses"), "only the first two were downloaded");
+    }
+
+    @Test
     void disabledPrefetchPreparesNothing() throws Exception {
         PromotionFollower follower = follower(false, 2, null);
         Map<String, StoredObject> a = upload(TestModels.get().adapterA(), "s3://tuneloop/runs/d/c1/");
+        Map<String, StoredObject> b = upload(TestModels.get().adapterB(), "s3://tuneloop/runs/d/c2/");
         assertFalse(follower.considerCandidate("d", "c1", a, 60, EVAL_SET));
         assertEquals(0, cache.size());
         assertEquals(Outcome.SWAPPED, follower.offer("d", promotion(1, a)));
+        assertEquals(Outcome.SWAPPED, follower.offer("d", promotion(2, b)));
+        assertFalse(cache.holdsPrevious(), "nothing kept for a rollback either");
         assertEquals(0.0, count("tuneloop.inference.prefetch.prepared") + count("tuneloop.inference.prefetch.hits"));
     }
 
