@@ -152,10 +152,7 @@ public final class AdapterFetcher {
         } catch (IOException e) {
             throw refusal(what, name, e);
         }
-        if (data.length != object.size()) {
-            throw new AdapterRefusedException(Reason.SIZE, what + ": " + name + " (" + object.uri() + ") has "
-                    + data.length + " bytes, the promotion says " + object.size(), null);
-        }
+        requireSize(what, name, object, data.length);
         return data;
     }
 
@@ -167,9 +164,14 @@ public final class AdapterFetcher {
         } catch (IOException e) {
             throw refusal(what, name, e);
         }
-        if (got.size() != object.size()) {
-            throw new AdapterRefusedException(Reason.SIZE, what + ": " + name + " (" + object.uri() + ") has "
-                    + got.size() + " bytes, the promotion says " + object.size(), null);
+        requireSize(what, name, object, got.size());
+    }
+
+    private static void requireSize(String what, String name, StoredObject object, long size)
+            throws AdapterRefusedException {
+        if (size != object.size()) {
+            throw new AdapterRefusedException(Reason.SIZE, what + ": " + name + " (" + object.uri() + ") has " + size
+                    + " bytes, the promotion says " + object.size(), null);
         }
     }
 

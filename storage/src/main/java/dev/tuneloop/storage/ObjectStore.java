@@ -147,10 +147,7 @@ public final class ObjectStore implements AutoCloseable {
      */
     public StoredObject get(ObjectUri uri, Path target, String expectedSha256) throws IOException {
         requireObject(uri);
-        if (expectedSha256 != null && !Sha256.isHex(expectedSha256)) {
-            throw new IllegalArgumentException("expected sha256 for " + uri + " must be 64 lowercase hex digits, got '"
-                    + expectedSha256 + "'");
-        }
+        requireHex(uri, expectedSha256);
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         return call("get", uri.toString(), () -> download(uri, target.toAbsolutePath(), dir, expectedSha256));
@@ -163,10 +160,7 @@ public final class ObjectStore implements AutoCloseable {
      */
     public byte[] getBytes(ObjectUri uri, String expectedSha256, int maxBytes) throws IOException {
         requireObject(uri);
-        if (expectedSha256 != null && !Sha256.isHex(expectedSha256)) {
-            throw new IllegalArgumentException("expected sha256 for " + uri + " must be 64 lowercase hex digits, got '"
-                    + expectedSha256 + "'");
-        }
+        requireHex(uri, expectedSha256);
         return call("get", uri.toString(), () -> {
             try (GetObjectResponse response = client.getObject(getArgs(uri))) {
                 String length = response.headers().get("Content-Length");
@@ -190,15 +184,7 @@ public final class ObjectStore implements AutoCloseable {
                     throw new StorageException("get", uri.toString(), 1, 0, null, "the object is longer than "
                             + (declared >= 0 ? "its Content-Length " + declared : maxBytes + " bytes"), null);
                 }
-                String actual = Sha256.of(data);
-                String stored = response.headers().get("x-amz-meta-" + SHA256_METADATA);
-                if (expectedSha256 != null && !expectedSha256.equals(actual)) {
-                    throw new ChecksumMismatchException("get", uri.toString(), "the request", expectedSha256, actual);
-                }
-                if (expectedSha256 == null && stored != null && !stored.equals(actual)) {
-                    throw new ChecksumMismatchException("get", uri.toString(), "stored x-amz-meta-sha256", stored,
-                            actual);
-                }
+                verify(uri, expectedSha256, response.headers().get("x-amz-meta-" + SHA256_METADATA), Sha256.of(data));
                 return data;
             }
         });
@@ -309,12 +295,7 @@ public final class ObjectStore implements AutoCloseable {
                 actual = Sha256.hex(in);
                 stored = response.headers().get("x-amz-meta-" + SHA256_METADATA);
             }
-            if (expectedSha256 != null && !expectedSha256.equals(actual)) {
-                throw new ChecksumMismatchException("get", uri.toString(), "the request", expectedSha256, actual);
-            }
-            if (expectedSha256 == null && stored != null && !stored.equals(actual)) {
-                throw new ChecksumMismatchException("get", uri.toString(), "stored x-amz-meta-sha256", stored, actual);
-            }
+            verify(uri, expectedSha256, stored, actual);
             try {
                 Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
@@ -326,6 +307,24 @@ public final class ObjectStore implements AutoCloseable {
             if (!moved) {
                 Files.deleteIfExists(temp);
             }
+        }
+    }
+
+    private static void requireHex(ObjectUri uri, String expectedSha256) {
+        if (expectedSha256 != null && !Sha256.isHex(expectedSha256)) {
+            throw new IllegalArgumentException("expected sha256 for " + uri + " must be 64 lowercase hex digits, got '"
+                    + expectedSha256 + "'");
+        }
+    }
+
+    /** Fetched bytes hashing to {@code actual}: checked against the caller's hash, else the stored one if any. */
+    private static void verify(ObjectUri uri, String expectedSha256, String stored, String actual)
+            throws ChecksumMismatchException {
+        if (expectedSha256 != null && !expectedSha256.equals(actual)) {
+            throw new ChecksumMismatchException("get", uri.toString(), "the request", expectedSha256, actual);
+        }
+        if (expectedSha256 == null && stored != null && !stored.equals(actual)) {
+            throw new ChecksumMismatchException("get", uri.toString(), "stored x-amz-meta-sha256", stored, actual);
         }
     }
 
