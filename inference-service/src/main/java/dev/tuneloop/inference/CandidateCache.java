@@ -114,8 +114,9 @@ public final class CandidateCache implements AutoCloseable {
         }
         long start = System.nanoTime();
         try {
-            if (prepared.complete(fetcher.prepare(what, runId, checkpoint, key))) {
-                preparedCount.increment();
+            Prepared adapter = fetcher.prepare(what, runId, checkpoint, key);
+            preparedCount.increment(); // before completing: a promotion waiting for it sees it counted
+            if (prepared.complete(adapter)) {
                 LOG.info("prefetch: {} prepared in {} ms", what, (System.nanoTime() - start) / 1_000_000);
             } else {
                 LOG.info("prefetch: {} prepared in {} ms but evicted meanwhile; dropped", what,
