@@ -72,6 +72,12 @@ public final class AdapterFetcher {
             }
             return new ServedAdapter(weights, prompt, promotion, promotedRunId, since);
         }
+
+        /** The inverse of {@link #serve}: {@code served}'s arrays and prompt, ready to be served again. */
+        public static Prepared of(ServedAdapter served) {
+            return new Prepared(served.runId(), served.promotion().checkpoint(), served.promotion().files(),
+                    served.weights(), served.prompt());
+        }
     }
 
     /** Prepares and serves {@code promotion} (the cold path: nothing prepared in advance). */
@@ -106,14 +112,12 @@ public final class AdapterFetcher {
         }
         try {
             long start = System.nanoTime();
-            byte[] weightBytes = null;
             for (Map.Entry<String, StoredObject> file : files.entrySet()) {
-                if (file.getKey().equals(AdapterFiles.WEIGHTS)) {
-                    weightBytes = fetch(what, file.getKey(), file.getValue());
-                } else {
+                if (!file.getKey().equals(AdapterFiles.WEIGHTS)) {
                     download(what, file.getKey(), file.getValue(), dir);
                 }
             }
+            byte[] weightBytes = fetch(what, AdapterFiles.WEIGHTS, files.get(AdapterFiles.WEIGHTS));
             long downloaded = System.nanoTime();
             LoraWeights weights;
             try (CheckpointTensors tensors = CheckpointTensors.of(SafetensorsFile.read(

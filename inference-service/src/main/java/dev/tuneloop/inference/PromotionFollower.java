@@ -123,8 +123,7 @@ public final class PromotionFollower {
         }
         ServedAdapter previous = current.getAndSet(next);
         if (previous != null && !previous.isBase()) { // kept prepared: a rollback to it needs no download
-            candidates.keepPrevious(new AdapterFetcher.Prepared(previous.runId(), previous.promotion().checkpoint(),
-                    previous.promotion().files(), previous.weights(), previous.prompt()));
+            candidates.keepPrevious(AdapterFetcher.Prepared.of(previous));
         }
         swaps.increment();
         LOG.info("now serving {} as {} (was {})", next.describe(), servedModel,
