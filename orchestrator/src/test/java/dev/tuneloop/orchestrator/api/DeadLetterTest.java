@@ -76,6 +76,7 @@ class DeadLetterTest {
         Topic.awaitHandled("tuneloop-orchestrator", unknown);
         assertTrue(Topic.read(Topics.DEAD_LETTER).stream()
                 .noneMatch(r -> header(r, EventPublisher.DLQ_TOPIC).equals(Topics.RUN_EVENTS)
+                        && header(r, EventPublisher.DLQ_PARTITION).equals(Integer.toString(unknown.partition()))
                         && header(r, EventPublisher.DLQ_OFFSET).equals(Long.toString(unknown.offset()))),
                 "an event type of a newer producer is skipped, not dead-lettered");
         given().get("/runs/" + run).then().body("status", equalTo("FAILED"));
