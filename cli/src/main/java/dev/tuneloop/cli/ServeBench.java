@@ -10,6 +10,7 @@ import dev.tuneloop.inference.AdapterFetcher;
 import dev.tuneloop.inference.Batcher;
 import dev.tuneloop.inference.CandidateCache;
 import dev.tuneloop.inference.PromotionFollower;
+import dev.tuneloop.inference.ServedAdapter;
 import dev.tuneloop.model.generate.Sampling;
 import dev.tuneloop.model.lora.LoraAdapter;
 import dev.tuneloop.model.lora.LoraConfig;
@@ -264,8 +265,9 @@ final class ServeBench {
                     for (int r = 0; r < requests; r++) {
                         int i = client * requests + r;
                         long t0 = System.nanoTime();
-                        long[] out = batcher.submit(prompts.get(i), newTokens, Sampling.GREEDY, follower.current(),
-                                null).result().get().tokens();
+                        ServedAdapter bound = follower.currentForRequest(SwapProbe.SWAP_HOLD);
+                        long[] out = batcher.submit(prompts.get(i), newTokens, Sampling.GREEDY, bound, null).result()
+                                .get().tokens();
                         latencies[i] = (System.nanoTime() - t0) / 1e9;
                         if (out.length != newTokens) {
                             throw new IllegalStateException("generated " + out.length + " tokens, forced "

@@ -10,6 +10,7 @@ import dev.tuneloop.model.qwen2.Qwen2Config;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -23,6 +24,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /** {@code bench serve}'s swap measurement: promotions handed to the follower while a probe client runs. */
 final class SwapProbe {
     static final String SERVED = "qwen-squad";
+    /** The inference service's default {@code tuneloop.inference.swap-hold}. */
+    static final Duration SWAP_HOLD = Duration.ofMillis(500);
 
     /** One swap: receipt → snapshot prepared (download + verify + read) → first response by it; RSS around it. */
     record Swap(double preparedMs, double firstResponseMs, long rssBefore, long rssPeak) {}
@@ -30,8 +33,9 @@ final class SwapProbe {
     private SwapProbe() {}
 
     /**
-     * A probe client sends requests for 1 new token after a {@code probeTokens}-token prompt, each bound to the
-     * served snapshot, one after the other, while a promotion of generation
+     * A probe client sends requests for 1 new token after a {@code probeTokens}-token prompt, each bound as the
+     * service binds a request ({@link PromotionFollower#currentForRequest} with the default swap hold), one after
+     * the other, while a promotion of generation
      * {@code generation} is received and handed to the follower, as the promotions consumer does; the swap ends
      * with the first probe answered by the new snapshot. RSS is sampled every 2 ms from a second before.
      */
@@ -53,7 +57,7 @@ final class SwapProbe {
             });
             Future<?> prober = threads.submit(() -> {
                 while (firstNew.get() == 0) {
-                    ServedAdapter bound = follower.current();
+                    ServedAdapter bound = follower.currentForRequest(SWAP_HOLD);
                     batcher.submit(probe, 1, Sampling.GREEDY, bound, null).result().get();
                     if (bound != old) {
                         firstNew.set(System.nanoTime());

@@ -32,6 +32,15 @@ public interface InferenceConfig {
     @WithDefault("536870912")
     long maxAdapterBytes();
 
+    /**
+     * A request for the served name accepted while a promotion is being prepared waits up to this long for it, so it
+     * is answered by the adapter promoted before it arrived (and does not start a batch on the old one that the new
+     * one would wait for); after that it is bound to the adapter still served. {@code 0}: never waits. A prefetched
+     * promotion swaps in microseconds; a cold one in ~50-150 ms on the benchmark machine (docs/benchmarks.md).
+     */
+    @WithDefault("500ms")
+    Duration swapHold();
+
     Batching batching();
 
     Limits limits();

@@ -25,6 +25,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -87,8 +88,12 @@ public class InferenceRuntime {
                 config.limits().maxTokens(), config.limits().defaultMaxTokens(), config.limits().answerMaxTokens());
         Batcher.Settings batching = new Batcher.Settings(config.batching().maxBatchSize(),
                 config.batching().maxWait(), config.batching().maxQueue(), config.batching().maxBatchTokens());
-        LOG.info("tuneloop inference: model {}, served model {}, {}, {}, storage {}", modelConfig.location(),
-                config.servedModel(), limits, batching, storageSettings());
+        if (config.swapHold().isNegative()) {
+            throw new IllegalArgumentException("tuneloop.inference.swap-hold must not be negative: "
+                    + config.swapHold());
+        }
+        LOG.info("tuneloop inference: model {}, served model {}, {}, {}, swap hold {}, storage {}",
+                modelConfig.location(), config.servedModel(), limits, batching, config.swapHold(), storageSettings());
         Thread starter = new Thread(() -> start(limits, batching), "tuneloop-startup");
         starter.setDaemon(true);
         starter.start();
@@ -119,8 +124,10 @@ public class InferenceRuntime {
             candidates = new CandidateCache(fetcher, prefetch, registry);
             follower = new PromotionFollower(config.servedModel(), fetcher, candidates, registry, Clock.systemUTC());
             Batcher batcher = new Batcher(qa.lm(), stopIds, batching, registry);
-            server = new ModelServer(qa.tokenizer(), batcher, config.servedModel(), follower::current,
-                    ServedAdapter.base(Instant.now()), config.baseModelName().orElse(modelConfig.location()), stopIds,
+            PromotionFollower served = follower;
+            Duration hold = config.swapHold();
+            server = new ModelServer(qa.tokenizer(), batcher, config.servedModel(), served::current,
+                    () -> served.currentForRequest(hold), ServedAdapter.base(Instant.now()), config.baseModelName().orElse(modelConfig.location()), stopIds,
                     limits);
             Counter malformed = Counter.builder("tuneloop.inference.promotions.malformed")
                     .description("promotion records that could not be decoded (skipped)").register(registry);

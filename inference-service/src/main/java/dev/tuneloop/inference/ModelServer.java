@@ -52,21 +52,27 @@ public final class ModelServer {
     private final Batcher batcher;
     private final String servedModel;
     private final Supplier<ServedAdapter> promoted;
+    private final Supplier<ServedAdapter> promotedForRequests;
     private final ServedAdapter base;
     private final String baseModelName;
     private final Set<Long> stopIds;
     private final Limits limits;
 
     /**
-     * @param servedModel the name that stands for the promoted adapter
-     * @param promoted    the promoted adapter now, {@code null} while none is (e.g. {@link PromotionFollower#current})
+     * @param servedModel         the name that stands for the promoted adapter
+     * @param promoted            the promoted adapter now, {@code null} while none is (e.g.
+     *                            {@link PromotionFollower#current})
+     * @param promotedForRequests the same for binding a request accepted now; may wait a bounded time for a promotion
+     *                            being prepared (e.g. {@link PromotionFollower#currentForRequest})
      */
     public ModelServer(QwenTokenizer tokenizer, Batcher batcher, String servedModel, Supplier<ServedAdapter> promoted,
-            ServedAdapter base, String baseModelName, List<Long> stopIds, Limits limits) {
+            Supplier<ServedAdapter> promotedForRequests, ServedAdapter base, String baseModelName, List<Long> stopIds,
+            Limits limits) {
         this.tokenizer = tokenizer;
         this.batcher = batcher;
         this.servedModel = servedModel;
         this.promoted = promoted;
+        this.promotedForRequests = promotedForRequests;
         this.base = base;
         this.baseModelName = baseModelName;
         this.stopIds = Set.copyOf(stopIds);
@@ -100,10 +106,18 @@ public final class ModelServer {
         return now == null ? base : now;
     }
 
-    /** The snapshot a request for {@code model} is bound to; 404 naming the known models otherwise. */
+    private ServedAdapter forRequest() {
+        ServedAdapter now = promotedForRequests.get();
+        return now == null ? base : now;
+    }
+
+    /**
+     * The snapshot a request for {@code model} accepted now is bound to (the served name may wait for a promotion
+     * being prepared); 404 naming the known models otherwise.
+     */
     public ServedAdapter select(String model) {
         if (model == null || model.equals(servedModel)) {
-            return current();
+            return forRequest();
         }
         if (model.equals(baseModelName)) {
             return base;
@@ -117,7 +131,7 @@ public final class ModelServer {
         if (question == null || question.isBlank()) {
             throw InvalidRequestException.field("question", "question is required and must not be blank");
         }
-        ServedAdapter adapter = current();
+        ServedAdapter adapter = forRequest();
         long[] prompt;
         try {
             ExampleEncoder encoder = new ExampleEncoder(tokenizer, adapter.prompt().template(),

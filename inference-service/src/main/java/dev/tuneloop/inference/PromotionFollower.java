@@ -5,9 +5,15 @@ import dev.tuneloop.contracts.StoredObject;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * prepared (downloaded, verified, checked against the base model) and then becomes the served snapshot in one atomic
  * step; anything older is ignored. A refused adapter is logged, counted and kept as {@link #lastRefusal()}, and the
  * previous snapshot keeps serving. A promotion whose exact files were prepared in advance ({@link CandidateCache}) is
- * served from them without downloading. {@link #offer} is called from one thread (the promotions consumer);
+ * served from them without downloading. A request accepted while a promotion is being prepared waits a bounded time
+ * for it ({@link #currentForRequest}). {@link #offer} is called from one thread (the promotions consumer);
  * {@link #considerCandidate} from another (the checkpoints consumer); read from any.
  */
 public final class PromotionFollower {
@@ -40,7 +47,9 @@ public final class PromotionFollower {
     private final AtomicReference<ServedAdapter> current = new AtomicReference<>();
     private final AtomicReference<Refusal> lastRefusal = new AtomicReference<>();
     private final Counter swaps;
+    private final Timer held;
     private volatile long highestSeen;
+    private volatile CompletableFuture<Void> preparing = CompletableFuture.completedFuture(null);
 
     /** Without prefetching: every promotion is prepared on receipt. */
     public PromotionFollower(String servedModel, AdapterFetcher fetcher, MeterRegistry registry, Clock clock) {
@@ -59,6 +68,9 @@ public final class PromotionFollower {
         this.swaps = Counter.builder("tuneloop.inference.adapter.swaps")
                 .description("promoted adapters that became the served one")
                 .register(registry);
+        this.held = Timer.builder("tuneloop.inference.swap.hold")
+                .description("time a request accepted during a promotion's preparation waited for it (swap-hold)")
+                .register(registry);
         Gauge.builder("tuneloop.inference.adapter.generation", this, f -> f.servedGeneration())
                 .description("generation of the served promotion (0: none, the base model serves)")
                 .register(registry);
@@ -72,6 +84,36 @@ public final class PromotionFollower {
     /** The promoted adapter now served, or {@code null} while nothing was promoted (the base model serves). */
     public ServedAdapter current() {
         return current.get();
+    }
+
+    /**
+     * The promoted adapter a request accepted now is bound to: {@link #current()}, after waiting at most
+     * {@code maxWait} for a promotion that is being prepared at this moment to be served or refused. So a request
+     * that arrives after a promotion was received is answered by the promoted adapter unless its preparation takes
+     * longer than {@code maxWait} — and it does not start a batch on the old adapter that the new one would have to
+     * wait for (a batch holds one adapter version). {@link Duration#ZERO}: never waits.
+     */
+    public ServedAdapter currentForRequest(Duration maxWait) {
+        CompletableFuture<Void> pending = preparing;
+        if (!pending.isDone() && !maxWait.isZero() && !maxWait.isNegative()) {
+            long start = System.nanoTime();
+            try {
+                pending.get(maxWait.toNanos(), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                LOG.debug("a request waited {} for a promotion being prepared; bound to the served adapter", maxWait);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // bound to what serves now; the caller sees the interrupt
+            } catch (ExecutionException e) {
+                throw new AssertionError("the preparation signal is only ever completed normally", e);
+            }
+            held.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+        }
+        return current.get();
+    }
+
+    /** Whether a promotion is being prepared right now. */
+    public boolean preparing() {
+        return !preparing.isDone();
     }
 
     public Refusal lastRefusal() {
@@ -97,6 +139,16 @@ public final class PromotionFollower {
             return Outcome.NOT_NEWER;
         }
         highestSeen = promotion.generation();
+        CompletableFuture<Void> ended = new CompletableFuture<>();
+        preparing = ended;
+        try {
+            return prepareAndServe(runId, promotion);
+        } finally {
+            ended.complete(null); // after the swap: a request let go now is bound to the new snapshot
+        }
+    }
+
+    private Outcome prepareAndServe(String runId, AdapterPromoted promotion) {
         ServedAdapter next;
         try {
             AdapterFetcher.Prepared prepared = candidates.take(promotion.files());

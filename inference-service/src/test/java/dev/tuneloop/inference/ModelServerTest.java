@@ -51,7 +51,7 @@ class ModelServerTest {
         Path b = models.adapterB();
         adapterB = new ServedAdapter(LoraAdapter.read(qa.lm(), b), ServingPrompt.forAdapter(b),
                 TestModels.fakePromotion("qwen-squad", 1), "run-b", Instant.now());
-        server = new ModelServer(qa.tokenizer(), batcher, "qwen-squad", promoted::get,
+        server = new ModelServer(qa.tokenizer(), batcher, "qwen-squad", promoted::get, promoted::get,
                 ServedAdapter.base(Instant.now()), "tiny-base", stopIds, new ModelServer.Limits(512, 32, 16, 12));
     }
 

@@ -1,6 +1,7 @@
 package dev.tuneloop.inference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,16 +13,24 @@ import dev.tuneloop.inference.AdapterRefusedException.Reason;
 import dev.tuneloop.inference.PromotionFollower.Outcome;
 import dev.tuneloop.model.generate.QaModel;
 import dev.tuneloop.model.text.PromptMode;
+import dev.tuneloop.storage.CuttableProxy;
 import dev.tuneloop.storage.ObjectStore;
 import dev.tuneloop.storage.ObjectUri;
+import dev.tuneloop.storage.RetryPolicy;
 import dev.tuneloop.storage.StoragePolicy;
+import dev.tuneloop.storage.StorageSettings;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -29,7 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Promotions through a real S3 server: newer generations swap in; a bad adapter (checksum, shape, missing file) is
- * refused, counted and named while the previous one keeps serving; older generations and other models are ignored.
+ * refused, counted and named while the previous one keeps serving; older generations and other models are ignored;
+ * a request accepted during a preparation waits for it up to the swap hold.
  */
 class PromotionFollowerTest {
     static final StoragePolicy RUNS = StoragePolicy.of("tuneloop", "runs/");
@@ -117,6 +127,55 @@ class PromotionFollowerTest {
                     .counter().count(), reason);
         }
         assertEquals(7.0, registry.get("tuneloop.inference.adapter.generation").gauge().value());
+    }
+
+    @Test
+    void aRequestAcceptedWhileAPromotionIsPreparedWaitsForItUpToTheHold() throws Exception {
+        TestModels.Models models = TestModels.get();
+        AdapterPromoted a = TestModels.upload(store, models.adapterA(), "s3://tuneloop/runs/run-h/ckpt-1/",
+                "qwen-squad", 1, 71.5);
+        AdapterPromoted b = TestModels.upload(store, models.adapterB(), "s3://tuneloop/runs/run-h/ckpt-2/",
+                "qwen-squad", 2, 80.0);
+        StorageSettings direct = env.s3().settings("tuneloop");
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        ExecutorService consumer = Executors.newSingleThreadExecutor();
+        try (CuttableProxy proxy = CuttableProxy.to(env.s3().port());
+                ObjectStore slow = new ObjectStore(new StorageSettings(proxy.endpoint(), direct.accessKey(),
+                        direct.secretKey(), direct.region(), "tuneloop"),
+                        new RetryPolicy(8, Duration.ofMillis(200), Duration.ofMillis(500)))) {
+            AdapterFetcher fetcher = new AdapterFetcher(slow, RUNS, tmp.resolve("work"), model.lm(), 64L << 20,
+                    Clock.systemUTC());
+            PromotionFollower follower = new PromotionFollower("qwen-squad", fetcher, registry, Clock.systemUTC());
+            assertNull(follower.currentForRequest(Duration.ofSeconds(5)), "nothing promoted or prepared: no wait");
+            assertEquals(Outcome.SWAPPED, follower.offer("run-h", a));
+            ServedAdapter servedA = follower.current();
+
+            // B's weights download is cut for 1.5 s: its preparation retries meanwhile, as against a flaky S3
+            proxy.cutWhenSent("GET /tuneloop/runs/run-h/ckpt-2/" + AdapterFiles.WEIGHTS, Duration.ofMillis(1500));
+            Future<Outcome> swap = consumer.submit(() -> follower.offer("run-h", b));
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (proxy.cutAt() == null) {
+                assertTrue(System.nanoTime() < deadline, "B's weights were never requested");
+                Thread.sleep(1);
+            }
+            assertTrue(follower.preparing(), "B is being prepared");
+            long t0 = System.nanoTime();
+            assertSame(servedA, follower.currentForRequest(Duration.ofMillis(100)),
+                    "a preparation longer than the hold: bound to the adapter still served");
+            double waitedMs = (System.nanoTime() - t0) / 1e6;
+            assertTrue(waitedMs >= 100 && waitedMs < 1400, "waited the hold, not the preparation: " + waitedMs + " ms");
+            assertSame(servedA, follower.currentForRequest(Duration.ZERO), "a zero hold never waits");
+
+            ServedAdapter bound = follower.currentForRequest(Duration.ofSeconds(30));
+            assertEquals(2, bound.generation(), "a request accepted after B's promotion was received is bound to B");
+            assertEquals(Outcome.SWAPPED, swap.get(30, TimeUnit.SECONDS));
+            assertSame(follower.current(), bound);
+            assertFalse(follower.preparing());
+            assertEquals(2, registry.get("tuneloop.inference.swap.hold").timer().count(),
+                    "the two requests that waited are timed; the one with a zero hold is not");
+        } finally {
+            consumer.shutdownNow();
+        }
     }
 
     @Test
