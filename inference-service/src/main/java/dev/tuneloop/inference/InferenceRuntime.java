@@ -124,11 +124,11 @@ public class InferenceRuntime {
             candidates = new CandidateCache(fetcher, prefetch, registry);
             follower = new PromotionFollower(config.servedModel(), fetcher, candidates, registry, Clock.systemUTC());
             Batcher batcher = new Batcher(qa.lm(), stopIds, batching, registry);
-            PromotionFollower served = follower;
+            PromotionFollower promotions = follower;
             Duration hold = config.swapHold();
-            server = new ModelServer(qa.tokenizer(), batcher, config.servedModel(), served::current,
-                    () -> served.currentForRequest(hold), ServedAdapter.base(Instant.now()), config.baseModelName().orElse(modelConfig.location()), stopIds,
-                    limits);
+            server = new ModelServer(qa.tokenizer(), batcher, config.servedModel(), promotions::current,
+                    () -> promotions.currentForRequest(hold), ServedAdapter.base(Instant.now()),
+                    config.baseModelName().orElse(modelConfig.location()), stopIds, limits);
             Counter malformed = Counter.builder("tuneloop.inference.promotions.malformed")
                     .description("promotion records that could not be decoded (skipped)").register(registry);
             Counter restarts = Counter.builder("tuneloop.inference.promotions.consumer.restarts")
