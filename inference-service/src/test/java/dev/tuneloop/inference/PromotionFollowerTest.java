@@ -150,8 +150,9 @@ class PromotionFollowerTest {
             assertEquals(Outcome.SWAPPED, follower.offer("run-h", a));
             ServedAdapter servedA = follower.current();
 
-            // B's weights download is cut for 1.5 s: its preparation retries meanwhile, as against a flaky S3
-            proxy.cutWhenSent("GET /tuneloop/runs/run-h/ckpt-2/" + AdapterFiles.WEIGHTS, Duration.ofMillis(1500));
+            // B's weights request is dropped and S3 cut off for 1.5 s: the preparation retries meanwhile, as against a
+            // flaky S3
+            proxy.cutBeforeSent("GET /tuneloop/runs/run-h/ckpt-2/" + AdapterFiles.WEIGHTS, Duration.ofMillis(1500));
             Future<Outcome> swap = consumer.submit(() -> follower.offer("run-h", b));
             long deadline = System.nanoTime() + 30_000_000_000L;
             while (proxy.cutAt() == null) {

@@ -16,8 +16,9 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * A TCP proxy on a free port of 127.0.0.1 in front of a real server (e.g. {@link S3ProxyServer}) that a test can cut:
  * when a client sends bytes containing a trigger (an HTTP request line such as {@code PUT /bucket/key}), the proxy
- * forwards them, then closes every connection and its listening port for the outage (clients get "connection
- * refused"), and listens again on the same port afterwards. A real network outage seen from the client, mid-request.
+ * forwards them (or drops them: {@link #cutBeforeSent}), then closes every connection and its listening port for the
+ * outage (clients get "connection refused"), and listens again on the same port afterwards. A real network outage
+ * seen from the client, mid-request.
  */
 public final class CuttableProxy implements AutoCloseable {
     private final InetSocketAddress target;
@@ -27,6 +28,7 @@ public final class CuttableProxy implements AutoCloseable {
     private volatile ServerSocket listener;
     private volatile boolean closed;
     private volatile String trigger;
+    private volatile boolean forwardTrigger;
     private volatile Duration outage;
     private volatile Instant cutAt;
     private volatile Instant restoredAt;
@@ -58,6 +60,18 @@ public final class CuttableProxy implements AutoCloseable {
 
     /** The next time a client sends {@code trigger} (ASCII), cut everything for {@code outage}. */
     public void cutWhenSent(String trigger, Duration outage) {
+        this.forwardTrigger = true;
+        this.outage = outage;
+        this.trigger = trigger;
+    }
+
+    /**
+     * Like {@link #cutWhenSent}, but the bytes carrying {@code trigger} are dropped: the request never reaches the
+     * server, so no response can race the cut (a small GET's answer may otherwise arrive before the connection
+     * closes).
+     */
+    public void cutBeforeSent(String trigger, Duration outage) {
+        this.forwardTrigger = false;
         this.outage = outage;
         this.trigger = trigger;
     }
@@ -98,16 +112,22 @@ public final class CuttableProxy implements AutoCloseable {
             String tail = "";
             try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
                 for (int n; (n = in.read(buffer)) > 0; ) {
-                    out.write(buffer, 0, n);
-                    out.flush();
                     String watched = trigger;
+                    boolean hit = false;
                     if (fromClient && watched != null) {
                         String seen = tail + new String(buffer, 0, n, StandardCharsets.ISO_8859_1);
-                        if (seen.contains(watched)) {
-                            cut();
-                            return;
-                        }
+                        hit = seen.contains(watched);
                         tail = seen.substring(Math.max(0, seen.length() - watched.length()));
+                    }
+                    if (hit && !forwardTrigger) {
+                        cut();
+                        return;
+                    }
+                    out.write(buffer, 0, n);
+                    out.flush();
+                    if (hit) {
+                        cut();
+                        return;
                     }
                 }
             } catch (IOException e) {
