@@ -95,8 +95,16 @@ public final class CuttableProxy implements AutoCloseable {
             }
             try {
                 Socket client = current.accept();
+                synchronized (this) { // against cut(): a connection is either refused here or closed by the cut
+                    if (listener != current) {
+                        // Accepted while the cut closed the port (a blocked accept keeps it listening until it
+                        // wakes up): refuse it as the closed port would have.
+                        closeQuietly(client);
+                        continue;
+                    }
+                    open.add(client);
+                }
                 Socket server = new Socket(target.getAddress(), target.getPort());
-                open.add(client);
                 open.add(server);
                 pump(client, server, true);
                 pump(server, client, false);
