@@ -102,13 +102,15 @@ public final class ModelServer {
 
     /** What the served name stands for now: the promoted adapter, or the base model while none is promoted. */
     public ServedAdapter current() {
-        ServedAdapter now = promoted.get();
-        return now == null ? base : now;
+        return orBase(promoted.get());
     }
 
     private ServedAdapter forRequest() {
-        ServedAdapter now = promotedForRequests.get();
-        return now == null ? base : now;
+        return orBase(promotedForRequests.get());
+    }
+
+    private ServedAdapter orBase(ServedAdapter promotedNow) {
+        return promotedNow == null ? base : promotedNow;
     }
 
     /**
